@@ -1,0 +1,258 @@
+"""The in-memory IR: modules, operations, regions, blocks and SSA values with use lists.
+
+The IR is structural: it records what every op has (results, operands, successors, regions,
+attributes, types) whether or not the project knows the op. What an op *means* lives in
+`placement.ops` (the op table); nothing here is op-specific.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A position in a source file (1-based line and column) plus the byte offset."""
+
+    file: str
+    line: int
+    col: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(eq=False, slots=True)
+class Use:
+    """One use of a value: operand `index` of op `owner`."""
+
+    owner: Operation
+    index: int
+
+
+class Value:
+    """An SSA value: an op result or a block argument."""
+
+    __slots__ = ("type", "name", "uses", "loc")
+
+    def __init__(self, type: str, name: str, loc: Location | None) -> None:
+        self.type = type
+        self.name = name
+        self.uses: list[Use] = []
+        self.loc = loc
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}: {self.type}>"
+
+
+class OpResult(Value):
+    """Result number `index` of op `owner`."""
+
+    __slots__ = ("owner", "index")
+
+    def __init__(self, owner: Operation, index: int, type: str, name: str,
+                 loc: Location | None) -> None:
+        super().__init__(type, name, loc)
+        self.owner = owner
+        self.index = index
+
+
+class BlockArgument(Value):
+    """Argument number `index` of block `owner`."""
+
+    __slots__ = ("owner", "index")
+
+    def __init__(self, owner: Block, index: int, type: str, name: str,
+                 loc: Location | None) -> None:
+        super().__init__(type, name, loc)
+        self.owner = owner
+        self.index = index
+
+
+@dataclass(slots=True)
+class SyntaxInfo:
+    """Where the pieces of an op stand in its source text (byte offsets), for the printer."""
+
+    start: int = 0  # first character of the op (results or name)
+    name_end: int = 0  # just after the op name
+    end: int = 0  # just after the last character of the op
+    first_group_end: int = -1  # just after the first top-level (...) group, if any
+    first_colon: int = -1  # the first top-level ':' or '=' after the name, if any
+    attr_dict: tuple[int, int] | None = None  # span of the '{...}' attribute dictionary
+    attr_keyword: int = -1  # offset of the 'attributes' keyword, if any
+    generic: bool = False  # printed in MLIR's generic form in the source
+
+
+@dataclass(eq=False, slots=True)
+class Operation:
+    """An operation, known to the op table or not.
+
+    `attributes` maps the names of the attribute dictionary to their source text; `syntax_attrs`
+    holds the properties `<{...}>` of the generic form and the attributes a custom syntax spells
+    with a keyword (`on(#x)` is stored as `on`, `to #x` as `to`). `symbols` are the `@refs` of the custom
+    syntax in source order. `tied` maps a result index to the operand index it aliases.
+    """
+
+    name: str
+    loc: Location
+    operands: list[Value] = field(default_factory=list)
+    results: list[OpResult] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
+    successors: list[Block] = field(default_factory=list)
+    successor_operands: list[tuple[int, int]] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    syntax_attrs: dict[str, str] = field(default_factory=dict)
+    symbols: list[str] = field(default_factory=list)
+    tied: dict[int, int] = field(default_factory=dict)
+    parent: Block | None = None
+    syntax: SyntaxInfo = field(default_factory=SyntaxInfo)
+
+    def attr(self, name: str) -> str | None:
+        """The source text of attribute `name`, from the dictionary or the syntax."""
+        value = self.attributes.get(name)
+        return value if value is not None else self.syntax_attrs.get(name)
+
+    @property
+    def parent_op(self) -> Operation | None:
+        """The op whose region holds this op, if any."""
+        block = self.parent
+        if block is None or block.parent is None:
+            return None
+        return block.parent.parent
+
+    def ancestors(self) -> Iterator[Operation]:
+        """This op, then every enclosing op up to the root."""
+        op: Operation | None = self
+        while op is not None:
+            yield op
+            op = op.parent_op
+
+    def walk(self) -> Iterator[Operation]:
+        """Every op nested in this one, in pre-order, this op first."""
+        stack: list[Operation] = [self]
+        while stack:
+            op = stack.pop()
+            yield op
+            for region in reversed(op.regions):
+                for block in reversed(region.blocks):
+                    stack.extend(reversed(block.ops))
+
+    def walk_postorder(self) -> Iterator[Operation]:
+        """Every op nested in this one, children before parents, this op last."""
+        for region in self.regions:
+            for block in region.blocks:
+                for op in block.ops:
+                    yield from op.walk_postorder()
+        yield self
+
+    def operand_uses(self) -> Iterator[Use]:
+        """The uses this op makes, in operand order."""
+        for i, value in enumerate(self.operands):
+            for use in value.uses:
+                if use.owner is self and use.index == i:
+                    yield use
+                    break
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.name} at {self.loc}>"
+
+
+@dataclass(eq=False, slots=True)
+class Block:
+    """A basic block: arguments and a list of ops; the last op is its terminator."""
+
+    label: str = ""
+    arguments: list[BlockArgument] = field(default_factory=list)
+    ops: list[Operation] = field(default_factory=list)
+    parent: Region | None = None
+    loc: Location | None = None
+
+    @property
+    def terminator(self) -> Operation | None:
+        """The last op of the block, if any."""
+        return self.ops[-1] if self.ops else None
+
+    def add_argument(self, type: str, name: str, loc: Location | None) -> BlockArgument:
+        """Append a new argument to the block and return it."""
+        arg = BlockArgument(self, len(self.arguments), type, name, loc)
+        self.arguments.append(arg)
+        return arg
+
+    def is_entry(self) -> bool:
+        """Whether this block is the first block of its region."""
+        return self.parent is not None and self.parent.blocks[0] is self
+
+    @property
+    def predecessors(self) -> list[Operation]:
+        """Terminators that branch to this block (one entry per successor slot)."""
+        if self.parent is None:
+            return []
+        return [
+            block.ops[-1]
+            for block in self.parent.blocks
+            if block.ops
+            for succ in block.ops[-1].successors
+            if succ is self
+        ]
+
+
+@dataclass(eq=False, slots=True)
+class Region:
+    """A region: a list of blocks owned by an op."""
+
+    blocks: list[Block] = field(default_factory=list)
+    parent: Operation | None = None
+    start: int = 0  # offset of '{'
+    end: int = 0  # offset just after '}'
+
+    @property
+    def entry(self) -> Block | None:
+        """The entry block, if the region has any blocks."""
+        return self.blocks[0] if self.blocks else None
+
+
+def add_use(op: Operation, value: Value) -> None:
+    """Append `value` as the next operand of `op` and record the use."""
+    value.uses.append(Use(op, len(op.operands)))
+    op.operands.append(value)
+
+
+@dataclass(eq=False)
+class Module:
+    """A parsed input: the root op (an explicit or implicit `builtin.module`) and its source."""
+
+    root: Operation
+    source: str
+    filename: str
+    attribute_aliases: dict[str, str] = field(default_factory=dict)
+    type_aliases: dict[str, str] = field(default_factory=dict)
+    comments: list[tuple[int, int]] = field(default_factory=list)
+    implicit_root: bool = False
+    alias_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def body(self) -> Block:
+        """The top-level block of the module."""
+        return self.root.regions[0].blocks[0]
+
+    def top_level_ops(self) -> list[Operation]:
+        """The ops directly in the module body."""
+        return self.body.ops
+
+    def resolve_type(self, text: str) -> str:
+        """Expand a type alias (`!name`) to its definition, repeatedly."""
+        seen = 0
+        while text in self.type_aliases and seen < 64:
+            text = self.type_aliases[text]
+            seen += 1
+        return text
+
+    def resolve_attribute(self, text: str) -> str:
+        """Expand an attribute alias (`#name`) to its definition, repeatedly."""
+        seen = 0
+        while text in self.attribute_aliases and seen < 64:
+            text = self.attribute_aliases[text]
+            seen += 1
+        return text

@@ -1,0 +1,81 @@
+"""Tokenizer for MLIR's textual IR.
+
+One compiled regular expression splits the text into tokens; token kinds are short strings.
+Comments are dropped from the token stream but their spans are kept (the printer removes them,
+as `iree-opt` does).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from placement.diagnostics import PlacementError
+
+# Token kinds.
+NL = "nl"
+VALUE = "value"  # %name or %name#3
+SYMBOL = "symbol"  # @name or @"name"
+CARET = "caret"  # ^bb1
+HASH = "hash"  # #alias or #dialect.attr
+BANG = "bang"  # !alias or !dialect.type
+STRING = "string"
+NUMBER = "number"
+BARE = "bare"
+PUNCT = "punct"
+EOF = "eof"
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>[ \t\r\f\v]+)
+  | (?P<nl>\n)
+  | (?P<comment>//[^\n]*)
+  | (?P<string>"(?:[^"\\\n]|\\.)*")
+  | (?P<value>%(?:[A-Za-z_$.\-][\w$.\-]*|\d+)(?:\#\d+)?)
+  | (?P<symbol>@(?:[A-Za-z_$.\-][\w$.\-]*|\d+|"(?:[^"\\\n]|\\.)*"))
+  | (?P<caret>\^[\w$.\-]+)
+  | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*)
+  | (?P<bang>![A-Za-z_$.\-][\w$.\-]*)
+  | (?P<number>0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
+  | (?P<bare>[A-Za-z_][\w$.]*)
+  | (?P<punct>->|::|=>|>=|<=|==|\.\.\.|[(){}\[\]<>,=:*?+\-/|&~;!.])
+  | (?P<bad>.)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(slots=True)
+class Tokens:
+    """Parallel arrays of token kinds, texts and start offsets, ending with an EOF token."""
+
+    kinds: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    comments: list[tuple[int, int]] = field(default_factory=list)
+
+
+def tokenize(source: str, filename: str) -> Tokens:
+    """Split `source` into tokens; raise a located PlacementError on a character MLIR rejects."""
+    toks = Tokens()
+    kinds, texts, starts = toks.kinds, toks.texts, toks.starts
+    for m in _TOKEN_RE.finditer(source):
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
+        start = m.start()
+        if kind == "comment":
+            toks.comments.append((start, m.end()))
+            continue
+        text = m.group()
+        if kind == "bad":
+            if text == '"':
+                raise PlacementError("expected '\"' in string literal", filename, source, start)
+            raise PlacementError(f"unexpected character {text!r}", filename, source, start)
+        kinds.append(kind)  # type: ignore[arg-type]
+        texts.append(text)
+        starts.append(start)
+    kinds.append(EOF)
+    texts.append("")
+    starts.append(len(source))
+    return toks

@@ -1,0 +1,258 @@
+"""The op table: everything the project knows about particular ops, in one place.
+
+Engines, the parser and the printer ask this table; they never test op names themselves.
+Adding an op means adding a row. An op with no row is parsed structurally and treated
+conservatively: not affinity-aware, not tied, not pinning, no region-branch rules, and its
+affinity-typed operands and results are still annotated.
+
+The rows follow `../shared/spec/affinity-analysis.md` sections 1.1-1.3 (the seed's semantics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from placement.ir.core import Operation
+
+
+class Role(str, Enum):
+    """What an op is, for the traversals and the element rules."""
+
+    NONE = "none"
+    CALL = "call"  # CallOpInterface with the callee as the first @symbol
+    RETURN = "return"  # return-like terminator of a function
+    YIELD = "yield"  # scf.yield: return-like terminator of a region-branch op
+    CONDITION = "condition"  # scf.condition
+    REGION_TERMINATOR = "region_terminator"  # other terminators that end a region (stream.yield)
+    BRANCH = "branch"  # cf.br / cf.cond_br
+    SCF_FOR = "scf.for"
+    SCF_WHILE = "scf.while"
+    SCF_IF = "scf.if"
+    REGION_BRANCH = "region_branch"  # other region-branch ops (not modelled; see spec Q20)
+    GLOBAL = "global"  # util.global
+    GLOBAL_LOAD = "global_load"
+    GLOBAL_STORE = "global_store"
+    GLOBAL_ADDRESS = "global_address"
+    SELECT = "select"  # arith.select
+    OPT_BARRIER = "optimization_barrier"
+    FUNCTION = "function"  # function-like (FunctionOpInterface)
+    OBJECT = "object"  # executables: skipped by annotation, bodies are separate worlds
+    MODULE = "module"
+
+
+class AttrPlace(str, Enum):
+    """Where a custom syntax puts its attribute dictionary when the op has none in the source."""
+
+    AFTER_NAME = "after_name"  # op {attrs} operands ...
+    AFTER_FIRST_GROUP = "after_first_group"  # scf.condition(%c) {attrs} ...
+    BEFORE_COLON = "before_colon"  # op operands {attrs} : types   (also before '=' of util.global)
+    END = "end"  # op ... {attrs}
+    END_KEYWORD = "end_keyword"  # op ... attributes {attrs}
+    GENERIC = "generic"  # custom syntax has no safe place: print the op in generic form
+
+
+class ResultTypes(str, Enum):
+    """How a custom syntax spells its result types."""
+
+    SIGNATURE = "signature"  # after the last top-level '->', else the last N after ':'
+    LIKE_OPERANDS = "like_operands"  # one result per operand but the last, of its type
+                                      # (hal.tensor.barrier: results mirror the sources)
+    NOT_AFFINITY = "not_affinity"  # scalar/index results whatever the trailing type says
+
+
+class Ties(str, Enum):
+    """Which results alias (are tied to) which operands."""
+
+    NONE = "none"
+    SYNTAX = "syntax"  # `-> %operand` in the signature names the tied operand
+    FIRST = "first"  # result 0 <-> operand 0
+    PAIRWISE = "pairwise"  # result i <-> operand i
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """One row of the op table."""
+
+    role: Role = Role.NONE
+    # Affinity-aware ops (AffinityOpInterface): the attribute names that hold the affinity, in
+    # lookup order (custom syntax keywords such as `on`/`to` are stored under their keyword).
+    affinity_attrs: tuple[str, ...] | None = None
+    # requiresAffinity: True, False, or "tensor" (true iff the op's type/result is a tensor).
+    requires_affinity: bool | str = True
+    pins: bool = False
+    ties: Ties = Ties.NONE
+    constant_like: bool = False
+    attr_place: AttrPlace = AttrPlace.BEFORE_COLON
+    result_types: ResultTypes = ResultTypes.SIGNATURE
+    # Typed `(%x: type)` groups of the custom syntax define the entry block's arguments.
+    signature_args: bool = False
+    # Operand groups introduced by these keywords (`wait(%f)`) come last in operand order.
+    trailing_operand_keywords: tuple[str, ...] = ()
+    # Reorders the operands parsed in source order into ODS operand order.
+    reorder_operands: Callable[[Operation, list[int]], list[int]] | None = field(
+        default=None, compare=False)
+
+    @property
+    def affinity_aware(self) -> bool:
+        """Whether the op implements the affinity op interface."""
+        return self.affinity_attrs is not None
+
+
+UNKNOWN = OpInfo()
+
+_FLOW_AWARE = OpInfo(affinity_attrs=("stream.affinity",))
+_STREAM_AWARE = OpInfo(affinity_attrs=("affinity", "on"))
+
+
+def _flow_update_order(op: Operation, order: list[int]) -> list[int]:
+    """flow.tensor.update prints `update, target[indices]`; ODS order is target first."""
+    if len(order) >= 2:
+        return [order[1], *order[2:], order[0]]
+    return order
+
+
+TABLE: dict[str, OpInfo] = {
+    # --- flow -------------------------------------------------------------------------
+    "flow.tensor.transfer": OpInfo(affinity_attrs=("target", "to"),
+                                   attr_place=AttrPlace.END_KEYWORD),
+    "flow.dispatch.region": _FLOW_AWARE,
+    "flow.dispatch.workgroups": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX,
+                                       signature_args=True),
+    "flow.dispatch": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX),
+    "flow.call": OpInfo(role=Role.CALL, affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX),
+    "flow.tensor.constant": OpInfo(affinity_attrs=("stream.affinity",), constant_like=True,
+                                   attr_place=AttrPlace.AFTER_NAME),
+    "flow.tensor.dynamic_constant": OpInfo(affinity_attrs=("stream.affinity",),
+                                           attr_place=AttrPlace.AFTER_NAME),
+    "flow.tensor.alloca": OpInfo(affinity_attrs=("stream.affinity",),
+                                 attr_place=AttrPlace.END_KEYWORD),
+    "flow.tensor.empty": OpInfo(affinity_attrs=("stream.affinity",),
+                                attr_place=AttrPlace.END_KEYWORD),
+    "flow.tensor.splat": OpInfo(affinity_attrs=("stream.affinity",),
+                                attr_place=AttrPlace.END_KEYWORD),
+    "flow.tensor.clone": OpInfo(affinity_attrs=("stream.affinity",),
+                                attr_place=AttrPlace.END_KEYWORD),
+    "flow.tensor.slice": OpInfo(affinity_attrs=("stream.affinity",),
+                                attr_place=AttrPlace.END_KEYWORD),
+    "flow.tensor.update": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.FIRST,
+                                 attr_place=AttrPlace.END_KEYWORD,
+                                 reorder_operands=_flow_update_order),
+    "flow.channel.default": _FLOW_AWARE,
+    "flow.collective.all_gather": _FLOW_AWARE,
+    "flow.collective.all_reduce": _FLOW_AWARE,
+    "flow.collective.all_to_all": _FLOW_AWARE,
+    "flow.collective.reduce_scatter": _FLOW_AWARE,
+    "flow.collective.send_recv": _FLOW_AWARE,
+    "flow.tensor.reshape": OpInfo(ties=Ties.FIRST, attr_place=AttrPlace.END_KEYWORD),
+    "flow.tensor.bitcast": OpInfo(ties=Ties.FIRST, attr_place=AttrPlace.END_KEYWORD),
+    "flow.tensor.load": OpInfo(attr_place=AttrPlace.END_KEYWORD,
+                               result_types=ResultTypes.NOT_AFFINITY),
+    "flow.tensor.store": OpInfo(attr_place=AttrPlace.END_KEYWORD),
+    "flow.executable": OpInfo(role=Role.OBJECT),
+    # --- hal --------------------------------------------------------------------------
+    "hal.tensor.import": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
+                                pins=True, attr_place=AttrPlace.GENERIC,
+                                trailing_operand_keywords=("wait",)),
+    "hal.tensor.export": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
+                                pins=True, attr_place=AttrPlace.END),
+    "hal.tensor.alias": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
+                               pins=True, ties=Ties.FIRST, attr_place=AttrPlace.END,
+                               trailing_operand_keywords=("wait",)),
+    "hal.tensor.barrier": OpInfo(ties=Ties.PAIRWISE, attr_place=AttrPlace.END_KEYWORD,
+                                 result_types=ResultTypes.LIKE_OPERANDS),
+    "hal.dispatch.extern": OpInfo(ties=Ties.SYNTAX),
+    "hal.executable": OpInfo(role=Role.OBJECT),
+    # --- util -------------------------------------------------------------------------
+    "util.global": OpInfo(role=Role.GLOBAL, affinity_attrs=("stream.affinity",),
+                          requires_affinity="tensor"),
+    "util.global.load": OpInfo(role=Role.GLOBAL_LOAD),
+    "util.global.store": OpInfo(role=Role.GLOBAL_STORE),
+    "util.global.address": OpInfo(role=Role.GLOBAL_ADDRESS),
+    "util.func": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
+                        requires_affinity=False, signature_args=True,
+                        attr_place=AttrPlace.END_KEYWORD),
+    "util.initializer": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
+                               requires_affinity=False, attr_place=AttrPlace.AFTER_NAME),
+    "util.call": OpInfo(role=Role.CALL, ties=Ties.SYNTAX),
+    "util.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME),
+    "util.optimization_barrier": OpInfo(role=Role.OPT_BARRIER, attr_place=AttrPlace.AFTER_NAME),
+    "util.null": OpInfo(constant_like=True),
+    # --- func / builtin ---------------------------------------------------------------
+    "func.func": OpInfo(role=Role.FUNCTION, signature_args=True,
+                        attr_place=AttrPlace.END_KEYWORD),
+    "func.call": OpInfo(role=Role.CALL),
+    "func.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.END),
+    "builtin.module": OpInfo(role=Role.MODULE, attr_place=AttrPlace.END_KEYWORD),
+    # --- arith ------------------------------------------------------------------------
+    "arith.constant": OpInfo(affinity_attrs=("stream.affinity",), requires_affinity="tensor",
+                             constant_like=True),
+    "arith.select": OpInfo(role=Role.SELECT),
+    # --- cf / scf ---------------------------------------------------------------------
+    "cf.br": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
+    "cf.cond_br": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
+    "scf.for": OpInfo(role=Role.SCF_FOR, attr_place=AttrPlace.END),
+    "scf.while": OpInfo(role=Role.SCF_WHILE, attr_place=AttrPlace.END_KEYWORD),
+    "scf.if": OpInfo(role=Role.SCF_IF, attr_place=AttrPlace.END),
+    "scf.yield": OpInfo(role=Role.YIELD, attr_place=AttrPlace.AFTER_NAME),
+    "scf.condition": OpInfo(role=Role.CONDITION, attr_place=AttrPlace.AFTER_FIRST_GROUP),
+    "scf.execute_region": OpInfo(role=Role.REGION_BRANCH),
+    "scf.forall": OpInfo(role=Role.REGION_BRANCH),
+    "scf.parallel": OpInfo(role=Role.REGION_BRANCH),
+    "scf.index_switch": OpInfo(role=Role.REGION_BRANCH),
+    # --- stream -------------------------------------------------------------------------
+    "stream.executable": OpInfo(role=Role.OBJECT),
+    "stream.yield": OpInfo(role=Role.REGION_TERMINATOR),
+    "stream.async.transfer": OpInfo(affinity_attrs=("result_affinity", "to")),
+    "stream.resource.size": OpInfo(affinity_attrs=("affinity", "on"),
+                                   result_types=ResultTypes.NOT_AFFINITY),
+    "stream.tensor.sizeof": OpInfo(affinity_attrs=("affinity", "on"),
+                                   attr_place=AttrPlace.GENERIC,
+                                   result_types=ResultTypes.NOT_AFFINITY),
+}
+
+# Native stream ops that declare the stream affinity-op trait (spec 1.1).
+for _name in (
+    "context.resolve", "resource.alloc", "resource.alloca", "resource.dealloca",
+    "resource.try_map", "resource.pack", "resource.constants", "parameter.load",
+    "parameter.read", "parameter.write", "parameter.gather", "parameter.scatter",
+    "file.constant", "file.read", "file.write", "tensor.import", "tensor.export",
+    "tensor.empty", "tensor.constant", "tensor.splat", "tensor.clone", "tensor.encode",
+    "tensor.slice", "tensor.fill", "tensor.update", "tensor.dispatch", "async.alloca",
+    "async.constant", "async.splat", "async.clone", "async.slice", "async.fill", "async.update",
+    "async.copy", "async.collective", "async.barrier", "async.dispatch", "async.call",
+    "async.execute", "async.concurrent", "cmd.execute", "timepoint.import", "timepoint.export",
+    "timepoint.chain_external", "timepoint.barrier", "channel.create",
+):
+    TABLE.setdefault("stream." + _name, _STREAM_AWARE)
+
+_TIED_BY_SYNTAX = ("tensor.dispatch", "async.dispatch", "async.call", "async.execute",
+                   "async.concurrent")
+_TIED_FIRST = ("tensor.fill", "tensor.update", "tensor.import", "tensor.export", "async.fill",
+               "async.update", "async.copy", "async.collective", "async.barrier",
+               "timepoint.barrier")
+for _name in _TIED_BY_SYNTAX:
+    TABLE["stream." + _name] = OpInfo(affinity_attrs=("affinity", "on"), ties=Ties.SYNTAX)
+for _name in _TIED_FIRST:
+    TABLE["stream." + _name] = OpInfo(affinity_attrs=("affinity", "on"), ties=Ties.FIRST)
+TABLE["stream.async.call"] = OpInfo(role=Role.CALL, affinity_attrs=("affinity", "on"),
+                                    ties=Ties.SYNTAX)
+TABLE["stream.cmd.call"] = OpInfo(role=Role.CALL)
+TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True)
+
+# Ops whose name the printer may abbreviate: `module` is `builtin.module`, `return`
+# inside func.func is `func.return`, `func` is not abbreviated.
+ALIASES: dict[str, str] = {"module": "builtin.module", "return": "func.return"}
+
+
+def info(op: Operation | str) -> OpInfo:
+    """The table row of an op (or op name); unknown ops get the conservative default."""
+    name = op if isinstance(op, str) else op.name
+    return TABLE.get(name, UNKNOWN)
+
+
+def canonical_name(name: str) -> str:
+    """The full op name for a name as printed (`module` -> `builtin.module`)."""
+    return ALIASES.get(name, name)
