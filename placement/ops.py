@@ -10,9 +10,10 @@ The rows follow `../shared/spec/affinity-analysis.md` sections 1.1-1.3 (the seed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from placement.ir.core import Operation

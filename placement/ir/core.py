@@ -7,8 +7,8 @@ attributes, types) whether or not the project knows the op. What an op *means* l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 
 @dataclass(frozen=True, slots=True)
