@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from placement.ir.core import Operation
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What an op is, for the traversals and the element rules."""
 
     NONE = "none"
@@ -44,7 +44,7 @@ class Role(str, Enum):
     MODULE = "module"
 
 
-class AttrPlace(str, Enum):
+class AttrPlace(StrEnum):
     """Where a custom syntax puts its attribute dictionary when the op has none in the source."""
 
     AFTER_NAME = "after_name"  # op {attrs} operands ...
@@ -55,7 +55,7 @@ class AttrPlace(str, Enum):
     GENERIC = "generic"  # custom syntax has no safe place: print the op in generic form
 
 
-class ResultTypes(str, Enum):
+class ResultTypes(StrEnum):
     """How a custom syntax spells its result types."""
 
     SIGNATURE = "signature"  # after the last top-level '->', else the last N after ':'
@@ -64,7 +64,7 @@ class ResultTypes(str, Enum):
     NOT_AFFINITY = "not_affinity"  # scalar/index results whatever the trailing type says
 
 
-class Ties(str, Enum):
+class Ties(StrEnum):
     """Which results alias (are tied to) which operands."""
 
     NONE = "none"

@@ -91,8 +91,9 @@ class Operation:
 
     `attributes` maps the names of the attribute dictionary to their source text; `syntax_attrs`
     holds the properties `<{...}>` of the generic form and the attributes a custom syntax spells
-    with a keyword (`on(#x)` is stored as `on`, `to #x` as `to`). `symbols` are the `@refs` of the custom
-    syntax in source order. `tied` maps a result index to the operand index it aliases.
+    with a keyword (`on(#x)` is stored as `on`, `to #x` as `to`). `symbols` are the `@refs` of
+    the custom syntax in source order. `tied` maps a result index to the operand index it
+    aliases, as the syntax spells it (`-> %x`); the op table adds fixed ties.
     """
 
     name: str
