@@ -1,0 +1,1 @@
+"""Test and benchmark support: seeded generators of valid flow-level MLIR modules."""
