@@ -90,6 +90,21 @@ class OpInfo:
     result_types: ResultTypes = ResultTypes.SIGNATURE
     # Typed `(%x: type)` groups of the custom syntax define the entry block's arguments.
     signature_args: bool = False
+    # util.return: its operands' consumers include the results of the function's call sites.
+    returns_to_call_sites: bool = False
+    # Computes the explicit affinity attribute text for ops whose rule is not one attribute.
+    affinity_hook: Callable[[Operation], str | None] | None = field(default=None, compare=False)
+    # The type after the op's last top-level ':' is its declared `type` (util.global).
+    declares_type: bool = False
+    # The first top-level type of the custom syntax is this attribute (sizeof's `encoding`).
+    leading_type_attr: str | None = None
+    # Properties (name -> text) of the op's generic form, for ops printed generically.
+    generic_properties: Callable[[Operation], dict[str, str]] | None = field(
+        default=None, compare=False)
+    # The op defines a symbol: its first `@name` is its own name, not a use.
+    defines_symbol: bool = False
+    # Invisible to the explorer's traversals (spec 1.3: IGNORE action).
+    ignored_by_explorer: bool = False
     # Operand groups introduced by these keywords (`wait(%f)`) come last in operand order.
     trailing_operand_keywords: tuple[str, ...] = ()
     # Reorders the operands parsed in source order into ODS operand order.
@@ -114,6 +129,47 @@ def _flow_update_order(op: Operation, order: list[int]) -> list[int]:
         return [order[1], *order[2:], order[0]]
     return order
 
+
+def _async_transfer_affinity(op: Operation) -> str | None:
+    """stream.async.transfer (seed rule): staging ends take the other side's affinity."""
+    src = op.attr("source_affinity") or op.attr("from")
+    dst = op.attr("result_affinity") or op.attr("to")
+    src_staging = bool(op.operands) and "<staging>" in op.operands[0].type
+    dst_staging = bool(op.results) and "<staging>" in op.results[0].type
+    if src_staging and dst_staging:
+        return src
+    if src_staging:
+        return dst
+    if dst_staging:
+        return src
+    return dst
+
+
+def _hal_import_properties(op: Operation) -> dict[str, str]:
+    """hal.tensor.import: source, target dims, wait fence; affinity, name, target encoding."""
+    props: dict[str, str] = {}
+    if op.attr("on") is not None:
+        props["affinity"] = op.attr("on") or ""
+    if op.syntax.strings:
+        props["name"] = op.syntax.strings[0]
+    fence = 1 if any(v.type == "!hal.fence" for v in op.operands[1:]) else 0
+    dims = len(op.operands) - 1 - fence
+    props["operandSegmentSizes"] = f"array<i32: 1, {dims}, {fence}, 0>"
+    props["target_encoding"] = op.results[0].type if op.results else ""
+    return props
+
+
+def _stream_sizeof_properties(op: Operation) -> dict[str, str]:
+    """stream.tensor.sizeof: affinity and the encoding type it sizes."""
+    props: dict[str, str] = {}
+    if op.attr("on") is not None:
+        props["affinity"] = op.attr("on") or ""
+    props["encoding"] = op.syntax_attrs.get("encoding", "")
+    return props
+
+
+# Attribute kinds that implement the stream affinity attribute interface.
+AFFINITY_ATTRIBUTES = ("#hal.device.promise<", "#hal.device.affinity<", "#hal.device.optimal<")
 
 TABLE: dict[str, OpInfo] = {
     # --- flow -------------------------------------------------------------------------
@@ -152,11 +208,12 @@ TABLE: dict[str, OpInfo] = {
     "flow.tensor.load": OpInfo(attr_place=AttrPlace.END_KEYWORD,
                                result_types=ResultTypes.NOT_AFFINITY),
     "flow.tensor.store": OpInfo(attr_place=AttrPlace.END_KEYWORD),
-    "flow.executable": OpInfo(role=Role.OBJECT),
+    "flow.executable": OpInfo(role=Role.OBJECT, defines_symbol=True),
     # --- hal --------------------------------------------------------------------------
     "hal.tensor.import": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
                                 pins=True, attr_place=AttrPlace.GENERIC,
-                                trailing_operand_keywords=("wait",)),
+                                trailing_operand_keywords=("wait",),
+                                generic_properties=_hal_import_properties),
     "hal.tensor.export": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
                                 pins=True, attr_place=AttrPlace.END),
     "hal.tensor.alias": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
@@ -165,24 +222,26 @@ TABLE: dict[str, OpInfo] = {
     "hal.tensor.barrier": OpInfo(ties=Ties.PAIRWISE, attr_place=AttrPlace.END_KEYWORD,
                                  result_types=ResultTypes.LIKE_OPERANDS),
     "hal.dispatch.extern": OpInfo(ties=Ties.SYNTAX),
-    "hal.executable": OpInfo(role=Role.OBJECT),
+    "hal.executable": OpInfo(role=Role.OBJECT, defines_symbol=True),
     # --- util -------------------------------------------------------------------------
     "util.global": OpInfo(role=Role.GLOBAL, affinity_attrs=("stream.affinity",),
-                          requires_affinity="tensor"),
+                          requires_affinity="tensor", defines_symbol=True,
+                          declares_type=True),
     "util.global.load": OpInfo(role=Role.GLOBAL_LOAD),
     "util.global.store": OpInfo(role=Role.GLOBAL_STORE),
     "util.global.address": OpInfo(role=Role.GLOBAL_ADDRESS),
     "util.func": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
-                        requires_affinity=False, signature_args=True,
+                        requires_affinity=False, signature_args=True, defines_symbol=True,
                         attr_place=AttrPlace.END_KEYWORD),
     "util.initializer": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
                                requires_affinity=False, attr_place=AttrPlace.AFTER_NAME),
     "util.call": OpInfo(role=Role.CALL, ties=Ties.SYNTAX),
-    "util.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME),
+    "util.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME,
+                          returns_to_call_sites=True),
     "util.optimization_barrier": OpInfo(role=Role.OPT_BARRIER, attr_place=AttrPlace.AFTER_NAME),
     "util.null": OpInfo(constant_like=True),
     # --- func / builtin ---------------------------------------------------------------
-    "func.func": OpInfo(role=Role.FUNCTION, signature_args=True,
+    "func.func": OpInfo(role=Role.FUNCTION, signature_args=True, defines_symbol=True,
                         attr_place=AttrPlace.END_KEYWORD),
     "func.call": OpInfo(role=Role.CALL),
     "func.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.END),
@@ -204,14 +263,17 @@ TABLE: dict[str, OpInfo] = {
     "scf.parallel": OpInfo(role=Role.REGION_BRANCH),
     "scf.index_switch": OpInfo(role=Role.REGION_BRANCH),
     # --- stream -------------------------------------------------------------------------
-    "stream.executable": OpInfo(role=Role.OBJECT),
+    "stream.executable": OpInfo(role=Role.OBJECT, defines_symbol=True, ignored_by_explorer=True),
     "stream.yield": OpInfo(role=Role.REGION_TERMINATOR),
-    "stream.async.transfer": OpInfo(affinity_attrs=("result_affinity", "to")),
+    "stream.async.transfer": OpInfo(affinity_attrs=("result_affinity", "to"),
+                                    affinity_hook=_async_transfer_affinity),
     "stream.resource.size": OpInfo(affinity_attrs=("affinity", "on"),
                                    result_types=ResultTypes.NOT_AFFINITY),
     "stream.tensor.sizeof": OpInfo(affinity_attrs=("affinity", "on"),
                                    attr_place=AttrPlace.GENERIC,
-                                   result_types=ResultTypes.NOT_AFFINITY),
+                                   result_types=ResultTypes.NOT_AFFINITY,
+                                   leading_type_attr="encoding",
+                                   generic_properties=_stream_sizeof_properties),
 }
 
 # Native stream ops that declare the stream affinity-op trait (spec 1.1).
@@ -246,6 +308,25 @@ TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True)
 # Ops whose name the printer may abbreviate: `module` is `builtin.module`, `return`
 # inside func.func is `func.return`, `func` is not abbreviated.
 ALIASES: dict[str, str] = {"module": "builtin.module", "return": "func.return"}
+
+
+def tied_operand(op: Operation, result_index: int) -> int | None:
+    """The operand index that result `result_index` of `op` is tied to, if any."""
+    ties = info(op).ties
+    if ties == Ties.SYNTAX:
+        return op.tied.get(result_index)
+    if ties == Ties.FIRST:
+        return 0 if result_index == 0 and op.operands else None
+    if ties == Ties.PAIRWISE:
+        return result_index if result_index < len(op.operands) else None
+    return None
+
+
+def tied_results(op: Operation, operand_index: int) -> list[int]:
+    """The result indices of `op` tied to operand `operand_index`."""
+    if info(op).ties == Ties.NONE:
+        return []
+    return [r for r in range(len(op.results)) if tied_operand(op, r) == operand_index]
 
 
 def info(op: Operation | str) -> OpInfo:

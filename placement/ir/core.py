@@ -83,6 +83,7 @@ class SyntaxInfo:
     attr_dict: tuple[int, int] | None = None  # span of the '{...}' attribute dictionary
     attr_keyword: int = -1  # offset of the 'attributes' keyword, if any
     generic: bool = False  # printed in MLIR's generic form in the source
+    strings: list[str] = field(default_factory=list)  # top-level string literals, in order
 
 
 @dataclass(eq=False, slots=True)

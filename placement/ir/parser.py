@@ -525,6 +525,7 @@ class Parser:
         pending: list[_PendingArg] = []
         arrow_tok = -1
         colon_tok = -1
+        last_colon = -1
         trailing_ops: list[int] = []  # operand indices from trailing-keyword groups
         depth_stack: list[str] = []
         keyword_for_group: list[str] = []
@@ -616,11 +617,11 @@ class Parser:
                     prev = i
                     continue
                 if not depth_stack:
-                    if t == "->" and not op.regions:
+                    if t == "->":
                         arrow_tok = i
-                    elif t == "->" and op.regions:
-                        arrow_tok = i
-                    elif t in (":", "=") and colon_tok < 0 and not op.regions:
+                    if t == ":" and not op.regions:
+                        last_colon = i
+                    if t in (":", "=") and colon_tok < 0 and not op.regions:
                         colon_tok = i
                         if op.syntax.first_colon < 0:
                             op.syntax.first_colon = starts[i]
@@ -693,6 +694,19 @@ class Parser:
                 self.pos = end
                 prev = end - 1
                 continue
+            if k == STRING and not depth_stack:
+                op.syntax.strings.append(t)
+            if row.leading_type_attr and not depth_stack and colon_tok < 0 and (
+                    k == BANG or (k == BARE and self._is(i + 1, "<"))) \
+                    and row.leading_type_attr not in op.syntax_attrs:
+                end = self._attr_end(i)
+                op.syntax_attrs[row.leading_type_attr] = self._text(i, end)
+                self.pos = end
+                prev = end - 1
+                continue
+            if k == BARE and t in ("private", "public", "nested") and not op.symbols \
+                    and not depth_stack:
+                self._set_syntax_attr(op, "sym_visibility", f'"{t}"')
             if k == BARE and t == "loc" and self._is(i + 1, "("):
                 self.pos = self._skip_balanced(i + 1)
                 prev = self.pos - 1
@@ -704,8 +718,10 @@ class Parser:
             self._permute_operands(op, order)
         if row.reorder_operands is not None:
             self._permute_operands(op, row.reorder_operands(op, list(range(len(op.operands)))))
-        if pending and not op.regions:
-            pending = []
+        if row.declares_type and last_colon >= 0:
+            declared = self._type_list(last_colon + 1, None, None)
+            if declared:
+                op.syntax_attrs["type"] = declared[0]
         return self._custom_result_types(op, row, n_results, arrow_tok, colon_tok)
 
     def _starts_op(self, j: int) -> bool:

@@ -1,0 +1,5 @@
+"""`python -m placement` runs the command line."""
+
+from placement.cli import main
+
+main()

@@ -1,0 +1,147 @@
+"""What `--iree-stream-annotate-affinities` prints (spec section 7), from an engine's Solution.
+
+`compute_annotations(module, solution)` computes, per op, the three attribute families; `annotate`
+turns them into printer edits. Engines are chosen by name in `solve_module`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from placement import ops as optable
+from placement.affinity import default_affinity, requires_affinity, value_scope_op
+from placement.ir.core import Module, Operation, Value
+from placement.ir.explorer import Explorer, is_affinity_type, is_affinity_typed
+from placement.ir.printer import Edit, render, set_attributes
+from placement.ops import Role
+from placement.solution import Kind, Solution, State
+
+ATTR_EXEC = "stream.affinities"
+ATTR_OPERANDS = "stream.affinities.operands"
+ATTR_RESULTS = "stream.affinities.results"
+ATTR_NAMES = (ATTR_EXEC, ATTR_OPERANDS, ATTR_RESULTS)
+
+
+@dataclass
+class OpAnnotation:
+    """The annotation of one op: execution list and per-operand/result lists (None = absent)."""
+
+    op: Operation
+    execution: list[str] | None = None
+    operands: list[list[str]] | None = None
+    results: list[list[str]] | None = None
+
+    def attributes(self) -> dict[str, str | None]:
+        """The three attributes as printed text (None: not printed)."""
+        return {
+            ATTR_EXEC: _list(self.execution) if self.execution else None,
+            ATTR_OPERANDS: _nested(self.operands) if self.operands else None,
+            ATTR_RESULTS: _nested(self.results) if self.results else None,
+        }
+
+
+def _list(items: list[str]) -> str:
+    return "[" + ", ".join(items) + "]"
+
+
+def _nested(lists: list[list[str]]) -> str:
+    return "[" + ", ".join(_list(x) for x in lists) + "]"
+
+
+def _lookup(state: State | None, module: Module,
+            default_from: Operation | None) -> list[str] | None:
+    """`tryLookup*`: None on failure, else the sorted list (default when empty)."""
+    if state is None or not state.valid:
+        return None
+    if state.devices:
+        return state.sorted()
+    found = default_affinity(module, default_from)
+    return [found] if found is not None else None
+
+
+def resource_affinity(module: Module, solution: Solution, value: Value) -> list[str] | None:
+    """`tryLookupResourceAffinity(v)`."""
+    return _lookup(solution.get(Kind.P, value), module, value_scope_op(value))
+
+
+def compute_annotations(module: Module, solution: Solution) -> list[OpAnnotation]:
+    """Every annotated op in print order, with what AnnotateAffinities would attach."""
+    out: list[OpAnnotation] = []
+    for top in module.top_level_ops():
+        row = optable.info(top)
+        if row.role == Role.OBJECT:
+            continue
+        if row.role == Role.GLOBAL:
+            gtype = top.syntax_attrs.get("type", "")
+            if is_affinity_type(gtype) and requires_affinity(top):
+                found = _lookup(solution.get(Kind.G, top), module, top)
+                if found:
+                    out.append(OpAnnotation(top, execution=found))
+            continue
+        if row.role != Role.FUNCTION:
+            continue
+        for x in top.walk_postorder():
+            ann = OpAnnotation(x)
+            xrow = optable.info(x)
+            if xrow.affinity_aware and requires_affinity(x):
+                found = _lookup(solution.get(Kind.O, x), module, x)
+                if found:
+                    ann.execution = found
+            operands = [v for v in x.operands if is_affinity_typed(v)]
+            if operands:
+                ann.operands = [resource_affinity(module, solution, v) or [] for v in operands]
+            results = [r for r in x.results if is_affinity_typed(r)]
+            if results:
+                ann.results = [resource_affinity(module, solution, r) or [] for r in results]
+            if ann.execution or ann.operands or ann.results:
+                out.append(ann)
+    return out
+
+
+def annotation_edits(module: Module, anns: list[OpAnnotation]) -> list[Edit]:
+    """Printer edits writing the annotations (and removing stale ones from the input)."""
+    edits: list[Edit] = []
+    annotated = {id(a.op) for a in anns}
+    for ann in anns:
+        edits.extend(_op_edits(module, ann.op, ann.attributes()))
+    # Stale annotations on ops that now get none are removed, so re-running is idempotent.
+    for op in module.root.walk():
+        if id(op) not in annotated and any(k in op.attributes for k in ATTR_NAMES):
+            edits.extend(_op_edits(module, op, dict.fromkeys(ATTR_NAMES)))
+    return edits
+
+
+def _op_edits(module: Module, op: Operation, updates: dict[str, str | None]) -> list[Edit]:
+    if optable.info(op).attr_place == optable.AttrPlace.GENERIC and not op.syntax.generic:
+        from placement.ir.generic import generic_form
+
+        attrs = dict(op.attributes)
+        for k, v in updates.items():
+            if v is None:
+                attrs.pop(k, None)
+            else:
+                attrs[k] = v
+        return [Edit(op.syntax.start, op.syntax.end, generic_form(module, op, attrs))]
+    return set_attributes(module, op, updates)
+
+
+ENGINES = ("fixpoint", "z3", "both")
+
+
+def solve_module(module: Module, engine: str = "fixpoint") -> Solution:
+    """Run the chosen engine ("fixpoint" or "z3") on a parsed module."""
+    explorer = Explorer(module)
+    if engine == "fixpoint":
+        from placement.baseline.fixpoint import run_fixpoint
+
+        return run_fixpoint(module, explorer)
+    if engine == "z3":
+        from placement.model.z3_engine import run_z3
+
+        return run_z3(module, explorer)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def annotate_text(module: Module, solution: Solution) -> str:
+    """The module printed with the solution's annotations."""
+    return render(module, annotation_edits(module, compute_annotations(module, solution)))

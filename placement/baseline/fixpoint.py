@@ -1,0 +1,135 @@
+"""The reference engine: element closure, then a two-stratum worklist least fixpoint (spec 6.1).
+
+1. Build every element reachable from the seeds through the rules' reads (structural).
+2. Stratum 1: propagate invalidity backwards over unguarded reads.
+3. Stratum 2: propagate device memberships; a guarded read passes only from a valid element.
+
+Device sets are bitsets (Python ints) over a module-wide device index, so each propagation step
+is one OR. Nothing depends on dict/set iteration order of unordered keys or on hash seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from placement.ir.core import Module
+from placement.ir.explorer import Explorer
+from placement.solution import Kind, Solution, State, Subject
+
+from .rules import Key, SeedRules
+
+
+@dataclass(eq=False, slots=True)
+class Element:
+    """One element: what it reads, who reads it, and its state."""
+
+    kind: Kind
+    subject: Subject
+    fixed: str | None = None
+    incomplete: bool = False
+    reads: list[tuple[Element, bool]] = field(default_factory=list)
+    readers: list[tuple[Element, bool]] = field(default_factory=list)
+    invalid: bool = False
+    bits: int = 0
+
+
+@dataclass
+class ElementGraph:
+    """The structural closure: all elements and their read edges."""
+
+    elements: list[Element]
+    by_key: dict[tuple[Kind, int], Element]
+    devices: list[str]
+
+
+def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
+    """Create the seeds and close them under the rules' reads."""
+    by_key: dict[tuple[Kind, int], Element] = {}
+    elements: list[Element] = []
+    pending: list[Element] = []
+
+    def element(key: Key) -> Element:
+        kind, subject = key
+        k = (kind, id(subject))
+        e = by_key.get(k)
+        if e is None:
+            e = Element(kind, subject)
+            by_key[k] = e
+            elements.append(e)
+            pending.append(e)
+        return e
+
+    for key in rules.seeds():
+        element(key)
+    while pending:
+        e = pending.pop()
+        e.fixed = rules.fixed(e.kind, e.subject)
+        if e.fixed is not None:
+            continue
+        if e.kind == Kind.P:
+            reads = rules.producer(e.subject)  # type: ignore[arg-type]
+        elif e.kind == Kind.C:
+            reads = rules.consumer(e.subject)  # type: ignore[arg-type]
+        elif e.kind == Kind.G:
+            reads = rules.global_(e.subject)  # type: ignore[arg-type]
+        else:
+            reads = rules.execution(e.subject)  # type: ignore[arg-type]
+        e.incomplete = reads.incomplete
+        seen: set[tuple[int, bool]] = set()
+        for key, guarded in reads.reads:
+            src = element(key)
+            if src is e or (id(src), guarded) in seen:
+                continue
+            seen.add((id(src), guarded))
+            e.reads.append((src, guarded))
+            src.readers.append((e, guarded))
+    devices = sorted({e.fixed for e in elements if e.fixed is not None}, key=str.encode)
+    return ElementGraph(elements, by_key, devices)
+
+
+def solve_graph(graph: ElementGraph) -> None:
+    """Least fixpoint of spec 6.1 on the graph, in place."""
+    index = {d: i for i, d in enumerate(graph.devices)}
+    # Stratum 1: validity.
+    stack = [e for e in graph.elements if e.fixed is None and e.incomplete]
+    for e in stack:
+        e.invalid = True
+    while stack:
+        e = stack.pop()
+        for reader, guarded in e.readers:
+            if not guarded and not reader.invalid and reader.fixed is None:
+                reader.invalid = True
+                stack.append(reader)
+    # Stratum 2: membership.
+    stack = []
+    for e in graph.elements:
+        if e.fixed is not None:
+            e.bits = 1 << index[e.fixed]
+            stack.append(e)
+    while stack:
+        e = stack.pop()
+        bits = e.bits
+        for reader, guarded in e.readers:
+            if reader.fixed is not None or (guarded and e.invalid):
+                continue
+            merged = reader.bits | bits
+            if merged != reader.bits:
+                reader.bits = merged
+                stack.append(reader)
+
+
+def run_fixpoint(module: Module, explorer: Explorer | None = None,
+                 rules_class: type[SeedRules] = SeedRules) -> Solution:
+    """Run the reference engine on a module and return every element's final state."""
+    explorer = explorer or Explorer(module)
+    graph = build_graph(module, rules_class(module, explorer))
+    solve_graph(graph)
+    solution = Solution("fixpoint")
+    devices = graph.devices
+    for e in graph.elements:
+        if e.invalid:
+            solution.set(e.kind, e.subject, State(False))
+        else:
+            members = frozenset(devices[i] for i in range(len(devices)) if e.bits >> i & 1)
+            solution.set(e.kind, e.subject, State(True, members))
+    return solution

@@ -1,0 +1,271 @@
+"""The element rules of the seed (spec section 4): what each element reads.
+
+A rule returns the elements it reads (each guarded or not) and whether its traversal was
+INCOMPLETE. Rules are methods of a profile class so that a later semantics profile (IREE 3.13,
+spec section 10) can replace one rule without forking the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from placement import ops as optable
+from placement.affinity import explicit_affinity
+from placement.ir.core import Block, Module, Operation, OpResult, Use, Value
+from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
+from placement.ops import Role
+from placement.solution import Kind, Subject
+
+Key = tuple[Kind, Subject]
+
+
+@dataclass
+class Reads:
+    """The elements an update reads, and the INCOMPLETE flag of its traversals."""
+
+    reads: list[tuple[Key, bool]] = field(default_factory=list)  # (element, guarded)
+    incomplete: bool = False
+
+    def add(self, kind: Kind, subject: Subject, guarded: bool = False) -> None:
+        """Read one element."""
+        self.reads.append(((kind, subject), guarded))
+
+
+class SeedRules:
+    """The seed's rules (IREE PR #17919), as normative in spec sections 4 and 6.1."""
+
+    name = "seed"
+
+    def __init__(self, module: Module, explorer: Explorer) -> None:
+        self.module = module
+        self.explorer = explorer
+
+    # ------------------------------------------------------------------ fixed seeds
+    def fixed(self, kind: Kind, subject: Subject) -> str | None:
+        """The explicit affinity of a fixed element (O and G only), else None."""
+        if kind in (Kind.O, Kind.G):
+            assert isinstance(subject, Operation)
+            return explicit_affinity(self.module, subject)
+        return None
+
+    # ------------------------------------------------------------------ P
+    def pinning_ops(self, value: Value) -> list[Operation]:
+        """Spec 4.1 pin scan: pinning ops reachable through defs and uses, ties followed."""
+        pins: list[Operation] = []
+        seen: set[int] = set()
+
+        def add(op: Operation) -> None:
+            if id(op) not in seen:
+                seen.add(id(op))
+                pins.append(op)
+
+        def on_def(r: OpResult) -> Walk:
+            if not is_affinity_typed(r):
+                return Walk.SKIP
+            if optable.info(r.owner).pins:
+                add(r.owner)
+            return Walk.ADVANCE
+
+        def on_use(u: Use) -> None:
+            if not is_affinity_typed(u.owner.operands[u.index]):
+                return
+            if optable.info(u.owner).pins:
+                add(u.owner)
+
+        self.explorer.walk_defining_ops(value, on_def, follow_ties=True)
+        self.explorer.walk_transitive_uses(value, on_use, follow_ties=True)
+        return pins
+
+    def producer(self, value: Value) -> Reads:
+        """P(v): where the value lives according to its producers."""
+        out = Reads()
+        pins = self.pinning_ops(value)
+        if pins:
+            for p in pins:
+                out.add(Kind.O, p)
+            return out
+        if isinstance(value, OpResult):
+            owner = value.owner
+            role = optable.info(owner).role
+            if role == Role.OPT_BARRIER and value.index < len(owner.operands):
+                out.add(Kind.P, owner.operands[value.index])
+                return out
+            if role == Role.GLOBAL_LOAD:
+                self._read_global(out, owner)
+                return out
+
+        def on_def(r: OpResult) -> Walk:
+            d = r.owner
+            row = optable.info(d)
+            if row.role == Role.CALL:
+                return Walk.ADVANCE
+            tied = optable.tied_operand(d, r.index)
+            if row.affinity_aware and row.pins:
+                out.add(Kind.O, d)  # unreachable (spec Q5): the pin scan found it
+            elif tied is not None:
+                out.add(Kind.P, d.operands[tied])
+            elif row.affinity_aware:
+                out.add(Kind.O, d)
+            elif row.role == Role.GLOBAL_LOAD:
+                self._read_global(out, d)
+            elif row.role == Role.SELECT and len(d.operands) >= 3:
+                out.add(Kind.P, d.operands[1])
+                out.add(Kind.P, d.operands[2])
+            elif r is not value:
+                out.add(Kind.P, r)
+            return Walk.ADVANCE
+
+        out.incomplete |= self.explorer.walk_defining_ops(value, on_def, follow_ties=False)
+        return out
+
+    def _read_global(self, out: Reads, load: Operation) -> None:
+        g = self.explorer.global_op(load)
+        if g is None or self.explorer.global_info(g) is None:
+            out.incomplete = True
+        else:
+            out.add(Kind.G, g)
+
+    # ------------------------------------------------------------------ C
+    def consumer(self, value: Value) -> Reads:
+        """C(v): where the value is used."""
+        out = Reads()
+        explorer = self.explorer
+
+        def on_use(u: Use) -> None:
+            op, idx = u.owner, u.index
+            row = optable.info(op)
+            if row.affinity_aware:
+                out.add(Kind.O, op)
+            for r in optable.tied_results(op, idx):
+                out.add(Kind.C, op.results[r])
+            role = row.role
+            if role == Role.SELECT:
+                out.add(Kind.C, op.results[0])
+            elif role == Role.BRANCH:
+                for arg in explorer.outgoing_branch_arguments(op, idx):
+                    out.add(Kind.C, arg)
+            elif role == Role.SCF_FOR:
+                body = _entry(op, 0)
+                if idx >= 3 and body is not None and idx - 2 < len(body.arguments):
+                    out.add(Kind.C, body.arguments[idx - 2])
+            elif role == Role.SCF_WHILE:
+                before = _entry(op, 0)
+                if before is not None and idx < len(before.arguments):
+                    out.add(Kind.C, before.arguments[idx])
+            elif role == Role.CONDITION:
+                loop = op.parent_op
+                after = _entry(loop, 1) if loop is not None else None
+                if loop is not None and 1 <= idx <= len(loop.results):
+                    out.add(Kind.C, loop.results[idx - 1])
+                if after is not None and 1 <= idx <= len(after.arguments):
+                    out.add(Kind.C, after.arguments[idx - 1])
+            elif role == Role.YIELD:
+                self._consumer_yield(out, op, idx)
+            elif row.returns_to_call_sites:
+                func = op.parent_op
+                if func is not None:
+                    calls, inc = explorer.walk_incoming_calls(func)
+                    out.incomplete |= inc
+                    for call in calls:
+                        if idx < len(call.results):
+                            out.add(Kind.C, call.results[idx])
+            elif role == Role.OPT_BARRIER:
+                if idx < len(op.results):
+                    out.add(Kind.C, op.results[idx])
+            elif role == Role.GLOBAL_STORE:
+                self._read_global(out, op)
+
+        out.incomplete |= explorer.walk_transitive_uses(value, on_use, follow_ties=False)
+        return out
+
+    def _consumer_yield(self, out: Reads, op: Operation, idx: int) -> None:
+        parent = op.parent_op
+        role = optable.info(parent).role if parent is not None else Role.NONE
+        if parent is None or role not in (Role.SCF_IF, Role.SCF_WHILE, Role.SCF_FOR):
+            out.incomplete = True  # spec Q20: unhandled scf.yield parent
+            return
+        if role == Role.SCF_IF:
+            if idx < len(op.operands):
+                out.add(Kind.C, op.operands[idx])
+        elif role == Role.SCF_WHILE:
+            before = _entry(parent, 0)
+            if before is not None and idx < len(before.arguments):
+                out.add(Kind.C, before.arguments[idx])
+        else:
+            body = _entry(parent, 0)
+            if body is not None and idx + 1 < len(body.arguments):
+                out.add(Kind.C, body.arguments[idx + 1])
+        if idx < len(parent.results):
+            out.add(Kind.C, parent.results[idx])
+
+    # ------------------------------------------------------------------ G
+    def global_(self, g: Operation) -> Reads:
+        """G(g): where the global is read (or written, when nothing loads it)."""
+        out = Reads()
+        gi = self.explorer.global_info(g)
+        if gi is None:
+            return out
+        out.incomplete = gi.is_indirect
+        loads = gi.loads
+        for load in loads:
+            if load.results:
+                out.add(Kind.C, load.results[0], guarded=True)
+        if not loads:
+            for store in gi.stores:
+                if store.operands:
+                    out.add(Kind.P, store.operands[0], guarded=True)
+        return out
+
+    # ------------------------------------------------------------------ O
+    def execution(self, op: Operation) -> Reads:
+        """O(op): where the op runs: its operands' producers, else its results' consumers."""
+        out = Reads()
+        operands = [v for v in op.operands if is_affinity_typed(v)]
+        if operands:
+            for v in operands:
+                out.add(Kind.P, v)
+        else:
+            for r in op.results:
+                if is_affinity_typed(r):
+                    out.add(Kind.C, r)
+        return out
+
+    # ------------------------------------------------------------------ seeds
+    def seeds(self) -> list[Key]:
+        """The elements `run()` creates before any update (spec 4.0), in creation order."""
+        keys: list[Key] = []
+        explorer = self.explorer
+        for name in sorted(explorer.globals):
+            gi = explorer.globals[name]
+            gtype = gi.op.syntax_attrs.get("type", "")
+            if is_affinity_type(gtype):
+                keys.append((Kind.G, gi.op))
+        for f in self.module.top_level_ops():
+            if optable.info(f).role != Role.FUNCTION:
+                continue
+            if f.regions:
+                for block in f.regions[0].blocks:
+                    for arg in block.arguments:
+                        if is_affinity_typed(arg):
+                            keys.append((Kind.P, arg))
+            for x in f.walk_postorder():
+                row = optable.info(x)
+                if row.role in (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.REGION_BRANCH):
+                    for region in x.regions:
+                        if region.blocks:
+                            for arg in region.blocks[0].arguments:
+                                if is_affinity_typed(arg):
+                                    keys.append((Kind.P, arg))
+                if row.affinity_aware:
+                    keys.append((Kind.O, x))
+                for r in x.results:
+                    if is_affinity_typed(r):
+                        keys.append((Kind.P, r))
+        return keys
+
+
+def _entry(op: Operation, region_index: int) -> Block | None:
+    if region_index < len(op.regions) and op.regions[region_index].blocks:
+        return op.regions[region_index].blocks[0]
+    return None
+

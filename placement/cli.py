@@ -1,0 +1,176 @@
+"""The `placement` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from placement import __version__
+from placement.annotate import annotate_text, compute_annotations, solve_module
+from placement.diagnostics import PlacementError
+from placement.inputs import join_outputs, read_input, split_cases
+from placement.ir.core import Module
+from placement.ir.parser import parse
+from placement.report import affinity_json, print_table
+from placement.solution import Solution
+
+app = typer.Typer(
+    name="placement",
+    help="Where each value of a multi-device IREE program lives, why, and what a change costs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    """Output formats of `solve`."""
+
+    mlir = "mlir"
+    table = "table"
+    json = "json"
+
+
+class Engine(StrEnum):
+    """Engines of `solve`."""
+
+    fixpoint = "fixpoint"
+    z3 = "z3"
+    both = "both"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"placement {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Affinity analysis and encoding placement for multi-device IREE programs."""
+
+
+InputArg = Annotated[str, typer.Argument(help="Input MLIR file, or '-' for stdin.")]
+OutputOpt = Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write here instead of stdout.")]
+SplitOpt = Annotated[bool, typer.Option("--split-input-file",
+                                        help="Treat '// -----' lines as case separators.")]
+
+
+def write_output(text: str, output: Path | None, input_path: str) -> None:
+    """Write to stdout or a file; never over the input file."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    if input_path != "-" and Path(input_path).resolve() == output.resolve():
+        raise PlacementError("refusing to overwrite the input file; choose another -o path",
+                             str(output))
+    output.write_text(text)
+
+
+@app.command()
+def solve(
+    input: InputArg,
+    output: OutputOpt = None,
+    split_input_file: SplitOpt = False,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f",
+                                                 help="mlir, table or json.")] = OutputFormat.mlir,
+    engine: Annotated[Engine, typer.Option("--engine", help="Engine to compute with; "
+                                           "'both' fails if they disagree.")] = Engine.fixpoint,
+) -> None:
+    """Annotate a module as `iree-opt --iree-stream-annotate-affinities` does.
+
+    Examples:
+
+      placement solve scenarios/two_devices.mlir
+
+      placement solve --split-input-file cases.mlir -o annotated.mlir
+
+      placement solve model.mlir --format table
+    """
+    name, text = read_input(input)
+    outputs: list[str] = []
+    documents: list[dict[str, object]] = []
+    for case in split_cases(text, split_input_file):
+        if split_input_file and not case.text.strip():
+            outputs.append("module {\n}\n")
+            continue
+        module = parse(case.text, name)
+        solution = _solve(module, engine.value)
+        if format == OutputFormat.mlir:
+            outputs.append(annotate_text(module, solution))
+        elif format == OutputFormat.json:
+            documents.append(affinity_json(module, solution, compute_annotations(module,
+                                                                                 solution)))
+        else:
+            print_table(module, solution, compute_annotations(module, solution))
+    if format == OutputFormat.mlir:
+        write_output(join_outputs(outputs), output, input)
+    elif format == OutputFormat.json:
+        doc = {"schema": "placement.affinities/1", "file": name, "engine": engine.value,
+               "cases": documents}
+        write_output(json.dumps(doc, indent=2) + "\n", output, input)
+
+
+def _solve(module: Module, engine: str) -> Solution:
+    """Solve with one engine, or with both and fail with the differences if they disagree."""
+    if engine != "both":
+        return solve_module(module, engine)
+    from placement.check import compare_solutions
+
+    first = solve_module(module, "fixpoint")
+    second = solve_module(module, "z3")
+    diffs = compare_solutions(module, first, second)
+    if diffs:
+        raise EnginesDisagree(diffs)
+    return first
+
+
+class EnginesDisagree(Exception):
+    """Raised by `--engine both` when the engines' annotations differ."""
+
+    def __init__(self, diffs: list[str]) -> None:
+        super().__init__("\n".join(diffs))
+        self.diffs = diffs
+
+
+def main() -> None:
+    """Console entry point: run the app, turning input errors into diagnostics (exit 2)."""
+    try:
+        app(standalone_mode=False)
+    except PlacementError as e:
+        print(e.render(), file=sys.stderr)
+        sys.exit(2)
+    except EnginesDisagree as e:
+        print("error: the engines disagree:", file=sys.stderr)
+        for line in e.diffs:
+            print("  " + line, file=sys.stderr)
+        sys.exit(1)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as e:  # click usage errors, else a bug of ours
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if os.environ.get("PLACEMENT_DEBUG"):
+            raise
+        print(f"error: internal error: {type(e).__name__}: {e} (set PLACEMENT_DEBUG=1 for a "
+              "traceback, and please report it)", file=sys.stderr)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

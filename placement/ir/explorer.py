@@ -1,0 +1,364 @@
+"""The Explorer: IREE's IR traversal primitives (spec section 2), shared by both engines.
+
+It answers structural questions only (which values flow where, which call sites reach a
+function, which ops load/store a global) and knows nothing of affinities. The baseline
+fixpoint and the Z3 model both build on it and on nothing else of each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from placement import ops as optable
+from placement.ir.core import BlockArgument, Module, Operation, OpResult, Region, Use, Value
+from placement.ops import Role
+
+
+class Walk(Enum):
+    """A traversal callback's answer (the analysis never interrupts)."""
+
+    ADVANCE = 0
+    SKIP = 1
+
+
+def is_affinity_type(t: str) -> bool:
+    """Whether a type carries an affinity: a ranked tensor or a stream resource."""
+    if t.startswith("tensor<"):
+        return not t.startswith("tensor<*")
+    return t.startswith("!stream.resource<")
+
+
+def is_affinity_typed(value: Value) -> bool:
+    """Whether the value's type carries an affinity (see `is_affinity_type`)."""
+    return is_affinity_type(value.type)
+
+
+def is_tensor_type(type_text: str) -> bool:
+    """Ranked or unranked tensor (used by the two `requiresAffinity` rules)."""
+    return type_text.startswith("tensor<")
+
+
+@dataclass
+class GlobalInfo:
+    """What the module does with one global (spec 1.4)."""
+
+    op: Operation
+    uses: list[Operation] = field(default_factory=list)
+    is_indirect: bool = False
+
+    @property
+    def loads(self) -> list[Operation]:
+        """The `util.global.load` ops of the global."""
+        return [u for u in self.uses if optable.info(u).role == Role.GLOBAL_LOAD]
+
+    @property
+    def stores(self) -> list[Operation]:
+        """The `util.global.store` ops of the global."""
+        return [u for u in self.uses if optable.info(u).role == Role.GLOBAL_STORE]
+
+
+def symbol_name(op: Operation) -> str | None:
+    """The symbol an op defines (`@name`), if it defines one."""
+    name = op.attr("sym_name")
+    if name is not None:
+        return "@" + name.strip('"')
+    if optable.info(op).defines_symbol and op.symbols:
+        return op.symbols[0]
+    return None
+
+
+def is_public(op: Operation) -> bool:
+    """Symbol visibility: public unless `private` or `nested`."""
+    vis = op.attr("sym_visibility")
+    return vis is None or vis.strip('"') == "public"
+
+
+def has_body(op: Operation) -> bool:
+    """Whether a function-like op has a non-empty body."""
+    return bool(op.regions) and bool(op.regions[0].blocks)
+
+
+class Explorer:
+    """Traversals over one module, with the symbol table, call graph and global info cached."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.symbols: dict[str, Operation] = {}
+        for op in module.top_level_ops():
+            name = symbol_name(op)
+            if name is not None:
+                self.symbols.setdefault(name, op)
+        self.globals: dict[str, GlobalInfo] = {}
+        self.call_sites: dict[int, list[Operation]] = {}
+        self.call_graph_incomplete = False
+        self._scan(module.root)
+
+    # ------------------------------------------------------------- module scan
+    def _scan(self, root: Operation) -> None:
+        stack = [op for op in reversed(root.regions[0].blocks[0].ops)] if root.regions else []
+        order: list[Operation] = []
+        while stack:
+            op = stack.pop()
+            order.append(op)
+            role = optable.info(op).role
+            if role in (Role.OBJECT, Role.MODULE):
+                continue  # nested symbol tables
+            for region in reversed(op.regions):
+                for block in reversed(region.blocks):
+                    stack.extend(reversed(block.ops))
+        for op in order:
+            row = optable.info(op)
+            refs = op.symbols[1:] if row.defines_symbol else op.symbols
+            for ref in refs:
+                target = self.symbols.get(ref)
+                if target is None or optable.info(target).role != Role.GLOBAL:
+                    continue
+                gi = self.globals.get(ref)
+                if gi is None:
+                    gi = self.globals[ref] = GlobalInfo(target)
+                if row.role == Role.GLOBAL_ADDRESS:
+                    gi.is_indirect = True
+                else:
+                    gi.uses.append(op)
+            if row.role == Role.CALL:
+                callee = self.callee(op)
+                if callee is None:
+                    if not op.symbols:
+                        self.call_graph_incomplete = True
+                elif has_body(callee):
+                    self.call_sites.setdefault(id(callee), []).append(op)
+
+    # ------------------------------------------------------------- lookups
+    def callee(self, call: Operation) -> Operation | None:
+        """The function-like op a direct call resolves to, if any."""
+        if not call.symbols:
+            return None
+        target = self.symbols.get(call.symbols[0])
+        if target is None or optable.info(target).role != Role.FUNCTION:
+            return None
+        return target
+
+    def global_info(self, op: Operation) -> GlobalInfo | None:
+        """Global info for the global a load/store/global op refers to (None if unrecorded)."""
+        if optable.info(op).role == Role.GLOBAL:
+            name = symbol_name(op)
+        else:
+            name = op.symbols[0] if op.symbols else None
+        return self.globals.get(name) if name else None
+
+    def global_op(self, op: Operation) -> Operation | None:
+        """The util.global a load/store refers to."""
+        if not op.symbols:
+            return None
+        target = self.symbols.get(op.symbols[0])
+        if target is None or optable.info(target).role != Role.GLOBAL:
+            return None
+        return target
+
+    def walk_incoming_calls(self, func: Operation) -> tuple[list[Operation], bool]:
+        """Call sites of `func`, and whether the list may be incomplete."""
+        return (self.call_sites.get(id(func), []),
+                is_public(func) or self.call_graph_incomplete)
+
+    # ------------------------------------------------------------- incoming values
+    def incoming(self, arg: BlockArgument) -> tuple[list[Value], bool]:
+        """Values that flow into a block argument (spec 2.1), and the INCOMPLETE flag."""
+        block = arg.owner
+        i = arg.index
+        out: list[Value] = []
+        incomplete = False
+        region = block.parent
+        if region is not None and block.is_entry() and region.parent is not None:
+            parent = region.parent
+            role = optable.info(parent).role
+            region_index = parent.regions.index(region)
+            if role == Role.SCF_WHILE:
+                if region_index == 0:
+                    if i < len(parent.operands):
+                        out.append(parent.operands[i])
+                    for term in _terminators(parent.regions[1:2]):
+                        if i < len(term.operands):
+                            out.append(term.operands[i])
+                else:
+                    for term in _terminators(parent.regions[0:1]):
+                        if optable.info(term).role == Role.CONDITION \
+                                and 1 + i < len(term.operands):
+                            out.append(term.operands[1 + i])
+            elif role == Role.SCF_FOR:
+                if i >= 1:
+                    if 3 + (i - 1) < len(parent.operands):
+                        out.append(parent.operands[3 + (i - 1)])
+                    for term in _terminators(parent.regions[0:1]):
+                        if i - 1 < len(term.operands):
+                            out.append(term.operands[i - 1])
+            elif role == Role.SCF_IF:
+                pass
+            elif role == Role.FUNCTION:
+                calls, incomplete = self.walk_incoming_calls(parent)
+                for call in calls:
+                    if i < len(call.operands):
+                        out.append(call.operands[i])
+            else:
+                incomplete = True
+        if region is not None:
+            for pred in region.blocks:
+                branch = pred.terminator
+                if branch is None or not branch.successors:
+                    continue
+                for succ, (first, count) in zip(branch.successors, branch.successor_operands,
+                                                strict=False):
+                    if succ is block and i < count:
+                        out.append(branch.operands[first + i])
+        return out, incomplete
+
+    # ------------------------------------------------------------- walks
+    def walk_defining_ops(self, value: Value, fn: Callable[[OpResult], Walk],
+                          follow_ties: bool) -> bool:
+        """Report each op result that may define `value` (spec 2.2). Returns INCOMPLETE."""
+        if isinstance(value, OpResult) and optable.info(value.owner).constant_like:
+            fn(value)
+            return False
+        incomplete = False
+        worklist: list[Value] = [value]
+        processed: set[int] = set()
+        while worklist:
+            v = worklist.pop()
+            if id(v) in processed:
+                continue
+            processed.add(id(v))
+            if isinstance(v, BlockArgument):
+                vals, inc = self.incoming(v)
+                incomplete |= inc
+                worklist.extend(vals)
+                continue
+            assert isinstance(v, OpResult)
+            owner = v.owner
+            row = optable.info(owner)
+            if row.ignored_by_explorer:
+                continue
+            if fn(v) == Walk.SKIP:
+                continue
+            if follow_ties:
+                tied = optable.tied_operand(owner, v.index)
+                if tied is not None:
+                    worklist.append(owner.operands[tied])
+            if row.role == Role.CALL:
+                callee = self.callee(owner)
+                if callee is None or not has_body(callee):
+                    incomplete = True
+                else:
+                    for term in _terminators(callee.regions[0:1], Role.RETURN):
+                        if v.index < len(term.operands):
+                            worklist.append(term.operands[v.index])
+            if row.role == Role.GLOBAL_LOAD:
+                gi = self.global_info(owner)
+                if gi is None or gi.is_indirect:
+                    incomplete = True
+                else:
+                    for store in gi.stores:
+                        if store.operands:
+                            worklist.append(store.operands[0])
+            if row.role in _REGION_BRANCH:
+                for region in owner.regions:
+                    if not region.blocks:
+                        continue
+                    last = region.blocks[0].terminator
+                    if last is None:
+                        continue
+                    k = v.index + 1 if optable.info(last).role == Role.CONDITION else v.index
+                    if k < len(last.operands):
+                        worklist.append(last.operands[k])
+        return incomplete
+
+    def walk_transitive_uses(self, value: Value, fn: Callable[[Use], object],
+                             follow_ties: bool) -> bool:
+        """Report every use of `value` and of what it flows into (spec 2.3). Returns INCOMPLETE."""
+        incomplete = False
+        worklist: list[Value] = [value]
+        processed: set[tuple[int, int]] = set()
+        while worklist:
+            v = worklist.pop()
+            for use in v.uses:
+                key = (id(use.owner), use.index)
+                if key in processed:
+                    continue
+                processed.add(key)
+                op, idx = use.owner, use.index
+                row = optable.info(op)
+                if row.ignored_by_explorer:
+                    continue
+                fn(use)
+                if follow_ties:
+                    for r in optable.tied_results(op, idx):
+                        worklist.append(op.results[r])
+                role = row.role
+                if role == Role.SCF_FOR:
+                    # seed quirk Q7: the raw operand index is used for both successors
+                    body = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks \
+                        else None
+                    iter_args = body.arguments[1:] if body is not None else []
+                    if idx < len(iter_args):
+                        worklist.append(iter_args[idx])
+                    if idx < len(op.results):
+                        worklist.append(op.results[idx])
+                elif role == Role.SCF_WHILE:
+                    before = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks \
+                        else None
+                    if before is not None and idx < len(before.arguments):
+                        worklist.append(before.arguments[idx])
+                if role == Role.BRANCH:
+                    for succ, (first, count) in zip(op.successors, op.successor_operands,
+                                                    strict=False):
+                        if first <= idx < first + count and idx - first < len(succ.arguments):
+                            worklist.append(succ.arguments[idx - first])
+                if role == Role.CALL:
+                    callee = self.callee(op)
+                    if callee is None or not has_body(callee):
+                        incomplete = True
+                    else:
+                        entry = callee.regions[0].blocks[0]
+                        if idx < len(entry.arguments):
+                            worklist.append(entry.arguments[idx])
+                if role in (Role.RETURN, Role.YIELD):
+                    parent = op.parent_op
+                    if parent is not None and optable.info(parent).role == Role.FUNCTION:
+                        calls, inc = self.walk_incoming_calls(parent)
+                        incomplete |= inc
+                        for call in calls:
+                            if idx < len(call.results):
+                                worklist.append(call.results[idx])
+                    elif parent is not None and idx < len(parent.results):
+                        worklist.append(parent.results[idx])
+                if role == Role.GLOBAL_STORE:
+                    gi = self.global_info(op)
+                    if gi is None or gi.is_indirect:
+                        incomplete = True
+                    else:
+                        for load in gi.loads:
+                            worklist.extend(load.results[:1])
+        return incomplete
+
+    def outgoing_branch_arguments(self, branch: Operation, idx: int) -> list[BlockArgument]:
+        """Successor block arguments fed by operand `idx` of a branch op (spec 2.4)."""
+        out = []
+        for succ, (first, count) in zip(branch.successors, branch.successor_operands,
+                                        strict=False):
+            if first <= idx < first + count and idx - first < len(succ.arguments):
+                out.append(succ.arguments[idx - first])
+        return out
+
+
+_REGION_BRANCH = (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.REGION_BRANCH)
+
+
+def _terminators(regions: Iterable[Region], role: Role | None = None) -> list[Operation]:
+    """Terminators of every block of the given regions (optionally only of one role)."""
+    out = []
+    for region in regions:
+        for block in region.blocks:
+            term = block.terminator
+            if term is not None and (role is None or optable.info(term).role == role):
+                out.append(term)
+    return out

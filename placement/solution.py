@@ -1,0 +1,58 @@
+"""What an engine computes: the final state of every element (spec sections 3-4).
+
+Both engines (the baseline fixpoint and the Z3 model) produce a `Solution`; the annotator and
+the cross-checker read only this, so they never depend on how an engine got there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from placement.ir.core import Operation, Value
+
+
+class Kind(Enum):
+    """The four element kinds: producer PVS, consumer PVS, global PVS, execution PVS."""
+
+    P = "P"
+    C = "C"
+    G = "G"
+    O = "O"  # noqa: E741
+
+
+Subject = Value | Operation
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A final element state: invalid (unknown, prints `[]`) or a set of affinity texts."""
+
+    valid: bool
+    devices: frozenset[str] = frozenset()
+
+    def sorted(self) -> list[str]:
+        """Members in affinity order (byte-wise order of the printed text)."""
+        return sorted(self.devices, key=lambda s: s.encode())
+
+
+INVALID = State(False)
+
+
+@dataclass
+class Solution:
+    """Element states keyed by kind and subject identity; a missing key means no element."""
+
+    engine: str
+    states: dict[tuple[Kind, int], State] = field(default_factory=dict)
+    subjects: dict[tuple[Kind, int], Subject] = field(default_factory=dict)
+
+    def set(self, kind: Kind, subject: Subject, state: State) -> None:
+        """Record the final state of one element."""
+        key = (kind, id(subject))
+        self.states[key] = state
+        self.subjects[key] = subject
+
+    def get(self, kind: Kind, subject: Subject) -> State | None:
+        """The state of an element, or None if the engine created no such element."""
+        return self.states.get((kind, id(subject)))
