@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer._click import ClickException
 
 from placement import __version__
 from placement.annotate import annotate_text, compute_annotations, solve_module
 from placement.diagnostics import PlacementError
 from placement.inputs import join_outputs, read_input, split_cases
+from placement.ir import load
 from placement.ir.core import Module
-from placement.ir.parser import parse
 from placement.report import affinity_json, print_table
 from placement.solution import Solution
 
@@ -104,7 +105,7 @@ def solve(
         if split_input_file and not case.text.strip():
             outputs.append("module {\n}\n")
             continue
-        module = parse(case.text, name)
+        module = load(case.text, name)
         solution = _solve(module, engine.value)
         if format == OutputFormat.mlir:
             outputs.append(annotate_text(module, solution))
@@ -143,33 +144,37 @@ class EnginesDisagree(Exception):
         self.diffs = diffs
 
 
-def main() -> None:
-    """Console entry point: run the app, turning input errors into diagnostics (exit 2)."""
+def run(argv: list[str]) -> int:
+    """Run the command line on `argv`; return the exit code (2: bad input, 1: disagreement)."""
     try:
-        app(standalone_mode=False)
+        result = app(args=argv, prog_name="placement", standalone_mode=False)
     except PlacementError as e:
         print(e.render(), file=sys.stderr)
-        sys.exit(2)
+        return 2
     except EnginesDisagree as e:
         print("error: the engines disagree:", file=sys.stderr)
         for line in e.diffs:
             print("  " + line, file=sys.stderr)
-        sys.exit(1)
+        return 1
     except typer.Exit as e:
-        sys.exit(e.exit_code)
+        return int(e.exit_code)
     except typer.Abort:
-        sys.exit(130)
-    except Exception as e:  # click usage errors, else a bug of ours
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
+        return 130
+    except ClickException as e:  # usage errors
+        e.show()
+        return e.exit_code
+    except Exception as e:  # a bug of ours: say so plainly, traceback only on request
         if os.environ.get("PLACEMENT_DEBUG"):
             raise
         print(f"error: internal error: {type(e).__name__}: {e} (set PLACEMENT_DEBUG=1 for a "
               "traceback, and please report it)", file=sys.stderr)
-        sys.exit(3)
+        return 3
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run(sys.argv[1:]))
 
 
 if __name__ == "__main__":

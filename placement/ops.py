@@ -11,7 +11,7 @@ The rows follow `../shared/spec/affinity-analysis.md` sections 1.1-1.3 (the seed
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -248,7 +248,7 @@ TABLE: dict[str, OpInfo] = {
     "builtin.module": OpInfo(role=Role.MODULE, attr_place=AttrPlace.END_KEYWORD),
     # --- arith ------------------------------------------------------------------------
     "arith.constant": OpInfo(affinity_attrs=("stream.affinity",), requires_affinity="tensor",
-                             constant_like=True),
+                             constant_like=True, attr_place=AttrPlace.AFTER_NAME),
     "arith.select": OpInfo(role=Role.SELECT),
     # --- cf / scf ---------------------------------------------------------------------
     "cf.br": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
@@ -302,6 +302,16 @@ for _name in _TIED_FIRST:
     TABLE["stream." + _name] = OpInfo(affinity_attrs=("affinity", "on"), ties=Ties.FIRST)
 TABLE["stream.async.call"] = OpInfo(role=Role.CALL, affinity_attrs=("affinity", "on"),
                                     ties=Ties.SYNTAX)
+# Where the stream ops' custom syntax keeps the attribute dictionary (as iree-opt prints it).
+for _name, _place in (("async.clone", AttrPlace.END_KEYWORD),
+                      ("async.transfer", AttrPlace.END_KEYWORD),
+                      ("async.cast", AttrPlace.END),
+                      ("tensor.constant", AttrPlace.END_KEYWORD),
+                      ("tensor.encode", AttrPlace.END_KEYWORD),
+                      ("tensor.import", AttrPlace.END_KEYWORD),
+                      ("tensor.export", AttrPlace.END_KEYWORD)):
+    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, _STREAM_AWARE),
+                                       attr_place=_place)
 TABLE["stream.cmd.call"] = OpInfo(role=Role.CALL)
 TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True)
 
