@@ -82,8 +82,8 @@ def device_names(rng: random.Random, n: int) -> list[str]:
     if n == 1:
         nums = [rng.randint(1, 32)]
     else:
-        low = rng.randint(1, 9)
-        high = rng.randint(10, 32)
+        low = rng.randint(2, 9)
+        high = rng.randint(10, 19)  # `dev_1x` sorts before `dev_<low>` as text
         rest = [k for k in range(1, 41) if k not in (low, high)]
         nums = [low, high, *rng.sample(rest, n - 2)]
     return [f"dev_{k}" for k in sorted(nums)]
