@@ -45,9 +45,6 @@ FEATURES: tuple[str, ...] = (
 )
 ALL_FEATURES: frozenset[str] = frozenset(FEATURES)
 
-# Features that keep analysis cost linear in module size (no unbounded call fan-in).
-LINEAR_FEATURES: frozenset[str] = ALL_FEATURES
-
 TENSOR_TYPES: tuple[str, ...] = ("tensor<1xi32>", "tensor<4xi32>", "tensor<2x2xf32>",
                                  "tensor<i32>")
 _TENSOR_WEIGHTS: tuple[int, ...] = (8, 5, 2, 1)
