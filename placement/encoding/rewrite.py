@@ -15,6 +15,7 @@ import re
 from placement.encoding.analysis import Analysis, Version
 from placement.encoding.policy import Candidate
 from placement.encoding.syntax import OpText
+from placement.ir.attributes import ShapedType
 from placement.ir.core import Operation
 from placement.ir.printer import Edit, render
 
@@ -36,8 +37,13 @@ class _Names:
         return name
 
 
-def rewrite_edits(analysis: Analysis, assignment: dict[Version, Candidate]) -> list[Edit]:
-    """The edits that give every assigned version its encoding (spec 8.1-8.4)."""
+def rewrite_edits(analysis: Analysis, assignment: dict[Version, Candidate],
+                  skip_noop_reencode: bool = False) -> list[Edit]:
+    """The edits that give every assigned version its encoding (spec 8.1-8.4).
+
+    IREE re-encodes a tied dispatch result even when its encoding does not change;
+    `skip_noop_reencode` leaves such results alone (the optimal policy's rewrite).
+    """
     text = analysis.text
     names = _Names(text)
     edits: list[Edit] = []
@@ -75,7 +81,7 @@ def rewrite_edits(analysis: Analysis, assignment: dict[Version, Candidate]) -> l
 
     # 8.4: tied results.
     for op, per_index in updates.values():
-        edits.extend(_tied_results(analysis, op, per_index, names))
+        edits.extend(_tied_results(analysis, op, per_index, names, skip_noop_reencode))
     return _op_edits(analysis, edits)
 
 
@@ -102,7 +108,7 @@ def _split_sizeof(analysis: Analysis, v: Version, choice: Candidate, names: _Nam
 
 
 def _tied_results(analysis: Analysis, op: Operation, per_index: dict[int, Candidate],
-                  names: _Names) -> list[Edit]:
+                  names: _Names, skip_noop: bool) -> list[Edit]:
     text = analysis.text
     sig = text.signature(op)
     nw = len(sig.workload)
@@ -118,6 +124,9 @@ def _tied_results(analysis: Analysis, op: Operation, per_index: dict[int, Candid
         j = mixed.index(entry.tied)
         choice = per_index.get(j)
         if choice is None or r >= len(op.results):
+            continue
+        old = analysis.attrs.try_parse(entry.text)
+        if skip_noop and isinstance(old, ShapedType) and old.encoding == choice.value:
             continue
         result = op.results[r]
         edits.append(Edit(entry.start, entry.end, entry.retyped(choice.text)))
@@ -150,7 +159,7 @@ def _op_edits(analysis: Analysis, edits: list[Edit]) -> list[Edit]:
     rest: list[Edit] = []
     for e in edits:
         span = next(((a, b) for a, b in spans if a <= e.start and e.end <= b
-                     and not (e.start == e.end == b)), None)
+                     and not (e.start == e.end and e.start in (a, b))), None)
         if span is None:
             rest.append(e)
         else:
@@ -182,6 +191,7 @@ def _one_line(text: str) -> str:
 _BREAK = re.compile(r"[ \t]*\n\s*")
 
 
-def rewrite(analysis: Analysis, assignment: dict[Version, Candidate]) -> str:
+def rewrite(analysis: Analysis, assignment: dict[Version, Candidate],
+            skip_noop_reencode: bool = False) -> str:
     """The module text after the rewrite (comments removed, as iree-opt prints)."""
-    return render(analysis.module, rewrite_edits(analysis, assignment))
+    return render(analysis.module, rewrite_edits(analysis, assignment, skip_noop_reencode))

@@ -32,7 +32,8 @@ def unify_module(module: Module, policy: str = "optimal", weights: Weights | Non
 
 def rewritten(result: UnifyResult) -> str:
     """The module text after the rewrite."""
-    return rewrite(result.analysis, result.assignment)
+    return rewrite(result.analysis, result.assignment,
+                   skip_noop_reencode=result.policy != "iree")
 
 
 _SPLIT = re.compile(r"^// -----[ \t]*$", re.MULTILINE)
