@@ -14,7 +14,7 @@ from unify_support import golden_cases, run_cli
 
 from placement.diagnostics import PlacementError
 from placement.encoding.analysis import analyze
-from placement.encoding.sizes import SizeError, byte_size, dense_bytes
+from placement.encoding.sizes import SizeError, byte_size, dense_bytes, fits
 from placement.encoding.unify import rewritten, unify_module
 from placement.ir.attributes import DialectAttr, Integer, ShapedType, parse_attribute
 from placement.ir.parser import parse
@@ -123,7 +123,7 @@ _MAPS = ("#mA = affine_map<(m, n, k) -> (m, k)>\n#mB = affine_map<(m, n, k) -> (
          "#mC = affine_map<(m, n, k) -> (m, n)>\n#mV = affine_map<(m, n) -> (n)>\n")
 
 
-def _encoding(kind: int, rank: int, n: int, m: int) -> str:
+def _encoding(kind: int, rank: int, n: int, m: int, bias: bool) -> str:
     if kind == 0:
         return f"#iree_encoding.testing<layouts = [#iree_encoding.specialized<{n}>]>"
     if kind == 1 and rank == 2:
@@ -132,6 +132,10 @@ def _encoding(kind: int, rank: int, n: int, m: int) -> str:
         return ("#iree_encoding.encoding<operand_index = 2 : index, op_type = matmul, "
                 "element_types = [f32, f32, f32], user_indexing_maps = [#mA, #mB, [#mC, #mV]], "
                 f"iteration_sizes = [{m}, 64, 32]>")
+    if bias:  # tensor<1x64>: the matmul's accumulator init of a decode (M = 1)
+        return ("#iree_encoding.encoding<operand_index = 2 : index, op_type = matmul, "
+                "element_types = [f32, f32, f32], user_indexing_maps = [#mA, #mB, #mC], "
+                "iteration_sizes = [1, 64, 32]>")
     return ("#iree_encoding.encoding<operand_index = 1 : index, op_type = matmul, "
             "element_types = [f32, f32, f32], user_indexing_maps = [#mA, #mB, #mC], "
             f"iteration_sizes = [{m}, 64, 32]>")
@@ -163,7 +167,7 @@ def stream_modules(draw: st.DrawFn) -> str:
             rank = 1 if bias and draw(st.booleans()) else 2
             shape = ("64xf32" if rank == 1 else "1x64xf32") if bias else "32x64xf32"
             enc = _encoding(draw(st.integers(0, 2)), rank, draw(st.integers(1, 3)),
-                            draw(st.sampled_from([1, 4, 128])))
+                            draw(st.sampled_from([1, 4, 128])), bias)
             dev = draw(st.integers(-1, n_dev - 1))
             aff = "" if dev < 0 else f"on(#hal.device.affinity<@dev{dev}>) "
             g = f"@e{s}_{v}"
@@ -206,12 +210,13 @@ def test_optimal_is_never_worse_than_iree_and_always_safe(text: str, runtime: in
             assert g.choice.total <= g.iree.total
     if all(g.iree.feasible for g in solution.groups):
         assert solution.total <= solution.iree_total
-    # The rewrite is valid syntax and keeps every encode's rank right.
+    # The generated inputs are well formed, and the rewrite keeps them so.
+    before = analyze(parse(text))
+    assert all(fits(v.type, v.encoding)[0] for s in before.sources for v in s.versions)
     result = unify_module(parse(text), "optimal", w)
     again = analyze(parse(rewritten(result)))
     for s in again.sources:
         for v in s.versions:
-            from placement.encoding.sizes import fits
             assert fits(v.type, v.encoding)[0], v.encoding_text
 
 
