@@ -136,6 +136,16 @@ def _solve(module: Module, engine: str) -> Solution:
     return first
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules."""
+    from placement.encoding.cli import unify_command
+
+    app.command("unify")(unify_command)
+
+
+_register_commands()
+
+
 class EnginesDisagree(Exception):
     """Raised by `--engine both` when the engines' annotations differ."""
 

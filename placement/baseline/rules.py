@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from placement import ops as optable
 from placement.affinity import explicit_affinity
 from placement.ir.core import Block, Module, Operation, OpResult, Use, Value
-from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
+from placement.ir.explorer import (
+    Explorer,
+    ReachSummary,
+    Walk,
+    is_affinity_type,
+    is_affinity_typed,
+)
 from placement.ops import Role
 from placement.solution import Kind, Subject
 
@@ -39,6 +45,10 @@ class SeedRules:
     def __init__(self, module: Module, explorer: Explorer) -> None:
         self.module = module
         self.explorer = explorer
+        self._pin_ops: list[Operation] = []
+        self._pin_index: dict[int, int] = {}
+        self._pins_up = ReachSummary(explorer, True, self._label_def)
+        self._pins_down = ReachSummary(explorer, False, self._label_use)
 
     # ------------------------------------------------------------------ fixed seeds
     def fixed(self, kind: Kind, subject: Subject) -> str | None:
@@ -50,31 +60,32 @@ class SeedRules:
 
     # ------------------------------------------------------------------ P
     def pinning_ops(self, value: Value) -> list[Operation]:
-        """Spec 4.1 pin scan: pinning ops reachable through defs and uses, ties followed."""
-        pins: list[Operation] = []
-        seen: set[int] = set()
+        """Spec 4.1 pin scan: pinning ops reachable through defs and uses, ties followed.
 
-        def add(op: Operation) -> None:
-            if id(op) not in seen:
-                seen.add(id(op))
-                pins.append(op)
+        Computed as memoized reachability summaries (`ReachSummary`), which report exactly
+        what the two walks would, in linear total time over all values.
+        """
+        bits = self._pins_up(value) | self._pins_down(value)
+        return [op for i, op in enumerate(self._pin_ops) if bits >> i & 1]
 
-        def on_def(r: OpResult) -> Walk:
-            if not is_affinity_typed(r):
-                return Walk.SKIP
-            if optable.info(r.owner).pins:
-                add(r.owner)
-            return Walk.ADVANCE
+    def _pin_bit(self, op: Operation) -> int:
+        index = self._pin_index.get(id(op))
+        if index is None:
+            index = self._pin_index[id(op)] = len(self._pin_ops)
+            self._pin_ops.append(op)
+        return 1 << index
 
-        def on_use(u: Use) -> None:
-            if not is_affinity_typed(u.owner.operands[u.index]):
-                return
-            if optable.info(u.owner).pins:
-                add(u.owner)
+    def _label_def(self, r: object) -> tuple[int, bool]:
+        assert isinstance(r, OpResult)
+        if not is_affinity_typed(r):
+            return 0, False  # the walk answers skip: not expanded
+        return (self._pin_bit(r.owner) if optable.info(r.owner).pins else 0), True
 
-        self.explorer.walk_defining_ops(value, on_def, follow_ties=True)
-        self.explorer.walk_transitive_uses(value, on_use, follow_ties=True)
-        return pins
+    def _label_use(self, u: object) -> tuple[int, bool]:
+        assert isinstance(u, Use)
+        if optable.info(u.owner).pins and is_affinity_typed(u.owner.operands[u.index]):
+            return self._pin_bit(u.owner), True
+        return 0, True
 
     def producer(self, value: Value) -> Reads:
         """P(v): where the value lives according to its producers."""

@@ -7,7 +7,7 @@ fixpoint and the Z3 model both build on it and on nothing else of each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -213,6 +213,91 @@ class Explorer:
                         out.append(branch.operands[first + i])
         return out, incomplete
 
+    # ------------------------------------------------------------- one step of a walk
+    def expand_definition(self, r: OpResult, follow_ties: bool) -> tuple[list[Value], bool]:
+        """Where walkDefiningOps goes after reporting `r` (answered ADVANCE), and INCOMPLETE."""
+        owner = r.owner
+        row = optable.info(owner)
+        out: list[Value] = []
+        incomplete = False
+        if follow_ties:
+            tied = optable.tied_operand(owner, r.index)
+            if tied is not None:
+                out.append(owner.operands[tied])
+        if row.role == Role.CALL:
+            callee = self.callee(owner)
+            if callee is None or not has_body(callee):
+                incomplete = True
+            else:
+                for term in _terminators(callee.regions[0:1], Role.RETURN):
+                    if r.index < len(term.operands):
+                        out.append(term.operands[r.index])
+        if row.role == Role.GLOBAL_LOAD:
+            gi = self.global_info(owner)
+            if gi is None or gi.is_indirect:
+                incomplete = True
+            else:
+                out.extend(store.operands[0] for store in gi.stores if store.operands)
+        if row.role in _REGION_BRANCH:
+            for region in owner.regions:
+                if not region.blocks:
+                    continue
+                last = region.blocks[0].terminator
+                if last is None:
+                    continue
+                k = r.index + 1 if optable.info(last).role == Role.CONDITION else r.index
+                if k < len(last.operands):
+                    out.append(last.operands[k])
+        return out, incomplete
+
+    def expand_use(self, use: Use, follow_ties: bool) -> tuple[list[Value], bool]:
+        """Where walkTransitiveUses goes after reporting `use`, and INCOMPLETE."""
+        op, idx = use.owner, use.index
+        row = optable.info(op)
+        role = row.role
+        out: list[Value] = []
+        incomplete = False
+        if follow_ties:
+            out.extend(op.results[r] for r in optable.tied_results(op, idx))
+        if role == Role.SCF_FOR:
+            # seed quirk Q7: the raw operand index is used for both successors
+            body = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks else None
+            iter_args = body.arguments[1:] if body is not None else []
+            if idx < len(iter_args):
+                out.append(iter_args[idx])
+            if idx < len(op.results):
+                out.append(op.results[idx])
+        elif role == Role.SCF_WHILE:
+            before = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks else None
+            if before is not None and idx < len(before.arguments):
+                out.append(before.arguments[idx])
+        if role == Role.BRANCH:
+            out.extend(self.outgoing_branch_arguments(op, idx))
+        if role == Role.CALL:
+            callee = self.callee(op)
+            if callee is None or not has_body(callee):
+                incomplete = True
+            else:
+                entry = callee.regions[0].blocks[0]
+                if idx < len(entry.arguments):
+                    out.append(entry.arguments[idx])
+        if role in (Role.RETURN, Role.YIELD):
+            parent = op.parent_op
+            if parent is not None and optable.info(parent).role == Role.FUNCTION:
+                calls, inc = self.walk_incoming_calls(parent)
+                incomplete |= inc
+                out.extend(call.results[idx] for call in calls if idx < len(call.results))
+            elif parent is not None and idx < len(parent.results):
+                out.append(parent.results[idx])
+        if role == Role.GLOBAL_STORE:
+            gi = self.global_info(op)
+            if gi is None or gi.is_indirect:
+                incomplete = True
+            else:
+                for load in gi.loads:
+                    out.extend(load.results[:1])
+        return out, incomplete
+
     # ------------------------------------------------------------- walks
     def walk_defining_ops(self, value: Value, fn: Callable[[OpResult], Walk],
                           follow_ties: bool) -> bool:
@@ -230,46 +315,13 @@ class Explorer:
             processed.add(id(v))
             if isinstance(v, BlockArgument):
                 vals, inc = self.incoming(v)
-                incomplete |= inc
-                worklist.extend(vals)
-                continue
-            assert isinstance(v, OpResult)
-            owner = v.owner
-            row = optable.info(owner)
-            if row.ignored_by_explorer:
-                continue
-            if fn(v) == Walk.SKIP:
-                continue
-            if follow_ties:
-                tied = optable.tied_operand(owner, v.index)
-                if tied is not None:
-                    worklist.append(owner.operands[tied])
-            if row.role == Role.CALL:
-                callee = self.callee(owner)
-                if callee is None or not has_body(callee):
-                    incomplete = True
-                else:
-                    for term in _terminators(callee.regions[0:1], Role.RETURN):
-                        if v.index < len(term.operands):
-                            worklist.append(term.operands[v.index])
-            if row.role == Role.GLOBAL_LOAD:
-                gi = self.global_info(owner)
-                if gi is None or gi.is_indirect:
-                    incomplete = True
-                else:
-                    for store in gi.stores:
-                        if store.operands:
-                            worklist.append(store.operands[0])
-            if row.role in _REGION_BRANCH:
-                for region in owner.regions:
-                    if not region.blocks:
-                        continue
-                    last = region.blocks[0].terminator
-                    if last is None:
-                        continue
-                    k = v.index + 1 if optable.info(last).role == Role.CONDITION else v.index
-                    if k < len(last.operands):
-                        worklist.append(last.operands[k])
+            else:
+                assert isinstance(v, OpResult)
+                if optable.info(v.owner).ignored_by_explorer or fn(v) == Walk.SKIP:
+                    continue
+                vals, inc = self.expand_definition(v, follow_ties)
+            incomplete |= inc
+            worklist.extend(vals)
         return incomplete
 
     def walk_transitive_uses(self, value: Value, fn: Callable[[Use], object],
@@ -285,59 +337,12 @@ class Explorer:
                 if key in processed:
                     continue
                 processed.add(key)
-                op, idx = use.owner, use.index
-                row = optable.info(op)
-                if row.ignored_by_explorer:
+                if optable.info(use.owner).ignored_by_explorer:
                     continue
                 fn(use)
-                if follow_ties:
-                    for r in optable.tied_results(op, idx):
-                        worklist.append(op.results[r])
-                role = row.role
-                if role == Role.SCF_FOR:
-                    # seed quirk Q7: the raw operand index is used for both successors
-                    body = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks \
-                        else None
-                    iter_args = body.arguments[1:] if body is not None else []
-                    if idx < len(iter_args):
-                        worklist.append(iter_args[idx])
-                    if idx < len(op.results):
-                        worklist.append(op.results[idx])
-                elif role == Role.SCF_WHILE:
-                    before = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks \
-                        else None
-                    if before is not None and idx < len(before.arguments):
-                        worklist.append(before.arguments[idx])
-                if role == Role.BRANCH:
-                    for succ, (first, count) in zip(op.successors, op.successor_operands,
-                                                    strict=False):
-                        if first <= idx < first + count and idx - first < len(succ.arguments):
-                            worklist.append(succ.arguments[idx - first])
-                if role == Role.CALL:
-                    callee = self.callee(op)
-                    if callee is None or not has_body(callee):
-                        incomplete = True
-                    else:
-                        entry = callee.regions[0].blocks[0]
-                        if idx < len(entry.arguments):
-                            worklist.append(entry.arguments[idx])
-                if role in (Role.RETURN, Role.YIELD):
-                    parent = op.parent_op
-                    if parent is not None and optable.info(parent).role == Role.FUNCTION:
-                        calls, inc = self.walk_incoming_calls(parent)
-                        incomplete |= inc
-                        for call in calls:
-                            if idx < len(call.results):
-                                worklist.append(call.results[idx])
-                    elif parent is not None and idx < len(parent.results):
-                        worklist.append(parent.results[idx])
-                if role == Role.GLOBAL_STORE:
-                    gi = self.global_info(op)
-                    if gi is None or gi.is_indirect:
-                        incomplete = True
-                    else:
-                        for load in gi.loads:
-                            worklist.extend(load.results[:1])
+                vals, inc = self.expand_use(use, follow_ties)
+                incomplete |= inc
+                worklist.extend(vals)
         return incomplete
 
     def outgoing_branch_arguments(self, branch: Operation, idx: int) -> list[BlockArgument]:
@@ -362,3 +367,98 @@ def _terminators(regions: Iterable[Region], role: Role | None = None) -> list[Op
             if term is not None and (role is None or optable.info(term).role == role):
                 out.append(term)
     return out
+
+
+class ReachSummary:
+    """Memoized OR, over everything a tie-following walk reaches, of a per-step bitset.
+
+    `defs=True` summarizes walkDefiningOps (each reported result contributes `label(r)` and
+    is expanded unless the label says skip); `defs=False` summarizes walkTransitiveUses (each
+    reported use contributes `label(use)`). Strongly connected parts of the walk graph are
+    found once (Tarjan) and shared, so summarizing every value of a module is linear in the
+    size of the walk graph, where running one walk per value would be quadratic.
+    """
+
+    def __init__(self, explorer: Explorer, defs: bool,
+                 label: Callable[[object], tuple[int, bool]]) -> None:
+        self.explorer = explorer
+        self.defs = defs
+        self.label = label
+        self.memo: dict[int, int] = {}
+
+    def _step(self, v: Value) -> tuple[int, list[Value]]:
+        ex = self.explorer
+        if self.defs:
+            if isinstance(v, BlockArgument):
+                return 0, ex.incoming(v)[0]
+            assert isinstance(v, OpResult)
+            if optable.info(v.owner).ignored_by_explorer:
+                return 0, []
+            bits, expand = self.label(v)
+            return bits, (ex.expand_definition(v, True)[0] if expand else [])
+        bits = 0
+        nexts: list[Value] = []
+        for use in v.uses:
+            if optable.info(use.owner).ignored_by_explorer:
+                continue
+            b, _ = self.label(use)
+            bits |= b
+            nexts.extend(ex.expand_use(use, True)[0])
+        return bits, nexts
+
+    def __call__(self, start: Value) -> int:
+        """The OR of the labels of everything the walk from `start` reports."""
+        memo = self.memo
+        if id(start) in memo:
+            return memo[id(start)]
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        acc: dict[int, int] = {}
+        stack: list[int] = []
+        on_stack: set[int] = set()
+        frames: list[tuple[int, Iterator[Value]]] = []
+
+        def push(v: Value) -> None:
+            k = id(v)
+            index[k] = low[k] = len(index)
+            bits, nexts = self._step(v)
+            acc[k] = bits
+            stack.append(k)
+            on_stack.add(k)
+            frames.append((k, iter(nexts)))
+
+        push(start)
+        while frames:
+            k, it = frames[-1]
+            descended = False
+            for w in it:
+                kw = id(w)
+                if kw in memo:
+                    acc[k] |= memo[kw]
+                elif kw not in index:
+                    push(w)
+                    descended = True
+                    break
+                elif kw in on_stack:
+                    low[k] = min(low[k], index[kw])
+                    acc[k] |= acc[kw]
+            if descended:
+                continue
+            frames.pop()
+            if frames:
+                kp = frames[-1][0]
+                low[kp] = min(low[kp], low[k])
+                acc[kp] |= acc[k]
+            if low[k] == index[k]:
+                members = []
+                total = 0
+                while True:
+                    kw = stack.pop()
+                    on_stack.discard(kw)
+                    members.append(kw)
+                    total |= acc[kw]
+                    if kw == k:
+                        break
+                for kw in members:
+                    memo[kw] = total
+        return memo[id(start)]

@@ -12,8 +12,11 @@ them into structured values on demand.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+
 from placement import ops as optable
-from placement.diagnostics import PlacementError, line_col
+from placement.diagnostics import PlacementError
 from placement.ir.core import (
     Block,
     Location,
@@ -91,14 +94,15 @@ class Parser:
         self.starts = toks.starts
         self.comments = toks.comments
         self.pos = 0
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
         self.scopes: list[_Scope] = []
         self.module = Module(root=Operation("builtin.module", self._loc(0)), source=source,
                              filename=filename, comments=self.comments)
 
     # ---------------------------------------------------------------- helpers
     def _loc(self, offset: int) -> Location:
-        line, col, _ = line_col(self.source, offset)
-        return Location(self.filename, line, col, offset)
+        line = bisect_right(self.line_starts, offset)
+        return Location(self.filename, line, offset - self.line_starts[line - 1] + 1, offset)
 
     def error(self, message: str, tok: int | None = None) -> PlacementError:
         """A located error at token `tok` (default: the current token)."""
