@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -12,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from placement.oracle import find_iree_opt
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PLACEMENT_SHARED", ROOT.parent / "shared")).resolve()
@@ -33,22 +34,10 @@ def split_golden(path: Path) -> list[str]:
     return cases
 
 
-def iree_opt_path() -> str | None:
-    """The iree-opt oracle: $PLACEMENT_IREE_OPT, else on PATH, else next to this Python."""
-    env = os.environ.get("PLACEMENT_IREE_OPT")
-    if env:
-        return env
-    found = shutil.which("iree-opt")
-    if found:
-        return found
-    sibling = Path(sys.executable).with_name("iree-opt")
-    return str(sibling) if sibling.exists() else None
-
-
 @pytest.fixture
 def iree_opt() -> str:
     """Path of iree-opt; the test is skipped (with the reason) when it is not installed."""
-    path = iree_opt_path()
+    path = find_iree_opt()
     if path is None:
         pytest.skip("iree-opt not installed (pip install -e '.[oracle]')")
     return path
