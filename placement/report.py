@@ -29,7 +29,7 @@ def short(affinity: str) -> str:
 
 def _function_of(op: Operation) -> Operation | None:
     for x in op.ancestors():
-        if optable.info(x).role in (Role.FUNCTION, Role.GLOBAL):
+        if optable.info(x).role == Role.FUNCTION:
             return x
     return None
 
@@ -70,14 +70,18 @@ def print_table(module: Module, solution: Solution, anns: list[OpAnnotation],
     console = console or Console(highlight=False)
     groups: dict[int, list[OpAnnotation]] = {}
     order: list[Operation] = []
+    module_key = module.root
     for ann in anns:
-        owner = _function_of(ann.op) or ann.op
+        owner = _function_of(ann.op) or module_key
         if id(owner) not in groups:
             groups[id(owner)] = []
             order.append(owner)
         groups[id(owner)].append(ann)
     for owner in order:
-        title = f"{owner.name} {symbol_name(owner) or ''}  ({owner.loc})"
+        if owner is module_key:
+            title = "globals"
+        else:
+            title = f"{owner.name} {symbol_name(owner) or ''}  ({owner.loc})"
         table = Table(title=title, title_justify="left", show_lines=False)
         table.add_column("line", justify="right", style="dim")
         table.add_column("op")
@@ -85,7 +89,9 @@ def print_table(module: Module, solution: Solution, anns: list[OpAnnotation],
         table.add_column("operands")
         table.add_column("results")
         for ann in groups[id(owner)]:
-            table.add_row(str(ann.op.loc.line), _op_label(ann.op), _set_text(ann.execution),
+            label = _op_label(ann.op) if owner is not module_key else \
+                f"{ann.op.name} {symbol_name(ann.op) or ''}"
+            table.add_row(str(ann.op.loc.line), label, _set_text(ann.execution),
                           _sets_text(ann.operands), _sets_text(ann.results))
         console.print(table)
     console.print("[yellow]yellow[/]: more than one device (ambiguous)   "
@@ -106,6 +112,7 @@ def affinity_json(module: Module, solution: Solution,
             "line": ann.op.loc.line,
             "column": ann.op.loc.col,
             "function": symbol_name(owner) if owner is not None else None,
+            "symbol": symbol_name(ann.op),
             "results": [r.name for r in ann.op.results],
             "execution": ann.execution,
             "operand_affinities": ann.operands,
