@@ -236,3 +236,22 @@ def test_enumeration_agrees_on_all_golden_cases() -> None:
             best = min((c.total, c.rank) for c in g.costs if c.feasible)
             assert g.choice is not None and (g.choice.total, g.choice.rank) == best
     assert list(itertools.islice(golden_cases(), 1))
+
+
+def test_cli_reads_stdin_and_keeps_empty_chunks(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from placement.encoding.cli import make_app
+
+    text = golden_cases()[4]
+    result = CliRunner().invoke(make_app(), ["unify", "-", "--policy", "iree"], input=text)
+    assert result.exit_code == 0
+    assert result.stdout.count("#iree_encoding.specialized<123>") >= 4
+    split = tmp_path / "split.mlir"
+    split.write_text("// comment only\n// -----\n" + text)
+    code, out, err = run_cli(str(split), "--split-input-file", "--policy", "iree")
+    assert code == 0, err
+    assert out.startswith("// -----\n") and out.count("// -----") == 1
+    out_file = tmp_path / "out.mlir"
+    code, out, err = run_cli(str(split), "--split-input-file", "-o", str(out_file))
+    assert code == 0 and out == "" and "// -----" in out_file.read_text()

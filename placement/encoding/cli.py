@@ -55,6 +55,9 @@ def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
     results: list[UnifyResult] = []
     outputs: list[str] = []
     for first_line, text in chunks:
+        if split and not _has_code(text):
+            outputs.append("")  # an empty chunk stays empty
+            continue
         module = parse_chunk(text, first_line, filename)
         result = unify_module(module, policy, weights, budgets)
         results.append(result)
@@ -67,8 +70,14 @@ def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
     return "// -----\n".join(outputs)
 
 
+def _has_code(text: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("//")
+               for line in text.splitlines())
+
+
 def unify_command(
-    file: Annotated[Path, typer.Argument(help="Stream-level MLIR module to unify.")],
+    file: Annotated[Path, typer.Argument(
+        help="Stream-level MLIR module to unify, or '-' for stdin.")],
     policy: Annotated[Policy, typer.Option(
         "--policy", help="iree: IREE 3.13's choice; optimal: CP-SAT minimal cost, safe.")
     ] = Policy.OPTIMAL,
@@ -87,15 +96,17 @@ def unify_command(
 ) -> None:
     """Unify the encodings of encoded globals (IREE's UnifyEncodingForGlobals)."""
     try:
-        if output is not None and output.resolve() == file.resolve():
+        stdin = str(file) == "-"
+        if output is not None and not stdin and output.resolve() == file.resolve():
             raise PlacementError("refusing to overwrite the input file; choose another -o",
                                  str(output))
         try:
-            source = file.read_text()
+            source = sys.stdin.read() if stdin else file.read_text()
         except (OSError, UnicodeDecodeError) as e:
             raise PlacementError(f"cannot read input: {e}", str(file)) from None
-        text = run_unify(source, str(file), policy.value, split_input_file, fmt.value,
-                         parse_budgets(budget or []), Weights.parse(weights))
+        text = run_unify(source, "<stdin>" if stdin else str(file), policy.value,
+                         split_input_file, fmt.value, parse_budgets(budget or []),
+                         Weights.parse(weights))
         if output is not None:
             try:
                 output.write_text(text)

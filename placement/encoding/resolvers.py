@@ -68,7 +68,7 @@ class ResolverLookup:
         self.device_globals = device_globals  # name -> initial value text
 
     def devices_of(self, affinity_text: str | None) -> list[str]:
-        """Device global names an affinity refers to (optimal expands; none: [])."""
+        """Device global names an affinity refers to (none, or `optimal<...>`: [])."""
         if not affinity_text:
             return []
         value = self.attrs.try_parse(affinity_text)
