@@ -204,3 +204,31 @@ def test_output_does_not_depend_on_the_hash_seed() -> None:
                                              "PYTHONPATH": str(ROOT)}, check=True)
         outs.add(done.stdout)
     assert len(outs) == 1
+
+
+def test_budget_forces_a_smaller_encoding() -> None:
+    """Padded layouts cost more bytes; a device budget below them forces a dense choice."""
+    from placement.model.encoding_cpsat import solve
+
+    text = module([device("a", "#t7")], [(A, "#iree_encoding.padding<[64]>"),
+                                         (A, "#iree_encoding.padding<[32]>")])
+    extra = "\n".join([
+        "util.func public @use(%n: index, %s: index) -> !stream.resource<*> {",
+        "  %g = util.global.load @g0 : !stream.resource<*>",
+        "  %r = stream.tensor.dispatch on(#hal.device.affinity<@a>) @ex::@f(%g) : (tensor<16xf32,"
+        " #iree_encoding.padding<[64]>> in !stream.resource<*>{%s}) -> tensor<4xf32> in "
+        "!stream.resource<*>{%n}",
+        "  util.return %r : !stream.resource<*>",
+        "}"])
+    text += extra + "\n"
+    free = solve(analyze(parse(text)))
+    assert free.groups[0].choice is not None
+    assert free.groups[0].choice.candidate.text == "#iree_encoding.padding<[64]>"
+    assert free.groups[0].choice.storage == (16 + 64) * 4
+    tight = solve(analyze(parse(text)), budgets={"a": 16 * 4})
+    assert tight.groups[0].choice is not None
+    assert tight.groups[0].choice.storage <= 16 * 4
+    assert tight.groups[0].choice.candidate.text == "#iree_encoding.identity"
+    code, out, err = run_cli_text(text, "--budget", "@a=64", "--format", "json")
+    assert code == 0, err
+    assert '"choice": "#iree_encoding.identity"' in out
