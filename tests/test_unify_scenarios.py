@@ -111,3 +111,18 @@ def test_scenarios_reparse(name: str, policy: str, tmp_path: Path) -> None:
     (tmp_path / "o.mlir").write_text(_mlir(name, policy))
     done = subprocess.run([tool, str(tmp_path / "o.mlir")], text=True, capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("name", ["unify_cpu_prefill_decode", "unify_tied_update",
+                                  "unify_gpu_bias_rank"])
+def test_docs_show_the_current_tables(name: str) -> None:
+    code, out, err = run_cli(f"scenarios/{name}.mlir", "--format", "table")
+    assert code == 0, err
+    assert out.rstrip("\n") in (ROOT / "docs" / "unify.md").read_text()
+
+
+def test_shapes_that_differ_are_reported() -> None:
+    data = _json("unify_gpu_bias_rank.mlir")
+    (source,) = data["sources"]  # type: ignore[misc]
+    assert source["shapes_differ"] is True
+    assert source["shapes"] == ["tensor<512xf32>", "tensor<1x512xf32>"]

@@ -88,8 +88,11 @@ def to_json(result: UnifyResult) -> dict[str, Any]:
                 "iree_cost": g.iree.total,
                 "bytes_saved": g.iree.total - choice.total,
             })
+        shapes = [f"tensor<{shape}>" for shape in s.shape_groups()]
         sources.append({
             "key": s.key,
+            "shapes": shapes,
+            "shapes_differ": len(shapes) > 1,
             "unified": s.is_candidate and a.has_devices,
             "resolvers": [r.label for r in s.resolvers],
             "versions": versions,
@@ -140,6 +143,9 @@ def to_table(result: UnifyResult) -> str:
         out.append(f"source {s['key']}: {len(s['versions'])} version(s), {state}")
         if s["resolvers"]:
             out.append("  resolvers: " + "; ".join(r[:90] for r in s["resolvers"]))
+        if s["shapes_differ"]:
+            out.append("  versions differ in shape: " + ", ".join(s["shapes"])
+                       + " (one unified encoding per shape)")
         rows = []
         for v in s["versions"]:
             cons = ", ".join(c["site"] for c in v["consumers"]) or "-"
