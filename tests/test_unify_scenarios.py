@@ -115,7 +115,8 @@ def test_scenarios_reparse(name: str, policy: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["unify_cpu_prefill_decode", "unify_tied_update",
                                   "unify_gpu_bias_rank"])
-def test_docs_show_the_current_tables(name: str) -> None:
+def test_docs_show_the_current_tables(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the tables name the file as given: scenarios/...
     code, out, err = run_cli(f"scenarios/{name}.mlir", "--format", "table")
     assert code == 0, err
     assert out.rstrip("\n") in (ROOT / "docs" / "unify.md").read_text()
