@@ -144,6 +144,34 @@ def test_iree_policy_matches_iree_opt(name: str, tmp_path: Path) -> None:
     assert reparsed.returncode == 0, reparsed.stderr
 
 
+def bindings(text: str) -> list[tuple[str, Value]]:
+    """Each `stream.binding.subspan` result type (aliases expanded), with its executable."""
+    module = parse(text)
+    p = AttributeParser(module)
+    out = []
+    for op in module.root.walk():
+        if op.name == "stream.binding.subspan":
+            body = text[op.syntax.start:op.syntax.end]
+            ex = next(a.symbols[0] for a in op.ancestors() if a.name == "stream.executable")
+            out.append((ex, p.parse(body[body.rindex("->") + 2:].split("{")[0].strip())))
+    return out
+
+
+@pytest.mark.parametrize("name", CORPUS_MODULES)
+def test_rewrite_executables_matches_iree_opt(name: str) -> None:
+    """With --rewrite-executables, every binding gets the type iree-opt gives it."""
+    tool = iree_opt()
+    if tool is None:
+        pytest.skip("iree-opt not installed (set PLACEMENT_IREE_OPT)")
+    path = CORPUS / f"{name}.mlir"
+    oracle = subprocess.run([tool, "--iree-stream-unify-encoding-for-globals", str(path)],
+                            text=True, capture_output=True, check=True).stdout
+    code, ours, err = run_cli(str(path), "--policy", "iree", "--rewrite-executables")
+    assert code == 0, err
+    assert bindings(ours) == bindings(oracle)
+    assert observed(ours) == observed(oracle)
+
+
 @pytest.mark.parametrize("name", CORPUS_MODULES)
 def test_optimal_never_assigns_a_wrong_rank(name: str, tmp_path: Path) -> None:
     path = CORPUS / f"{name}.mlir"

@@ -49,7 +49,8 @@ def parse_budgets(items: list[str]) -> dict[str, int]:
 
 
 def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
-              budgets: dict[str, int], weights: Weights) -> str:
+              budgets: dict[str, int], weights: Weights,
+              rewrite_executables: bool = False) -> str:
     """The text `placement unify` prints for one input."""
     chunks = split_chunks(source) if split else [(0, source)]
     results: list[UnifyResult] = []
@@ -62,7 +63,7 @@ def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
         result = unify_module(module, policy, weights, budgets)
         results.append(result)
         if fmt == Format.MLIR:
-            outputs.append(rewritten(result))
+            outputs.append(rewritten(result, rewrite_executables))
         elif fmt == Format.TABLE:
             outputs.append(to_table(result))
     if fmt == Format.JSON:
@@ -90,6 +91,11 @@ def unify_command(
     weights: Annotated[str, typer.Option(
         "--weights", help="Cost weights, e.g. runtime=16,init=1 (also storage, encode, "
                           "relayout, dynamic_dim).")] = "runtime=16,init=1",
+    rewrite_executables: Annotated[bool, typer.Option(
+        "--rewrite-executables",
+        help="Also retype the dispatched executables' bindings and duplicate executables "
+             "whose sites disagree, as IREE 3.13 does (off: real compiles of it fail).")
+    ] = False,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write here instead of stdout (never the input file).")
     ] = None,
@@ -106,7 +112,7 @@ def unify_command(
             raise PlacementError(f"cannot read input: {e}", str(file)) from None
         text = run_unify(source, "<stdin>" if stdin else str(file), policy.value,
                          split_input_file, fmt.value, parse_budgets(budget or []),
-                         Weights.parse(weights))
+                         Weights.parse(weights), rewrite_executables)
         if output is not None:
             try:
                 output.write_text(text)

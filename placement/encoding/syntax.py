@@ -278,3 +278,27 @@ def global_decl(text: OpText, op: Operation) -> GlobalDecl | None:
     if k < j and text._is(k, ":"):
         type_text = src[text.toks.starts[k + 1]:op.syntax.end].strip()
     return GlobalDecl(name, mutable, initial, type_text, op)
+
+
+def inner_tensors(text: OpText, op: Operation) -> list[TypeEntry]:
+    """Every outermost `tensor<...>` in the op's own text, at any bracket depth (as inside
+    `!iree_tensor_ext.dispatch.tensor<readonly:tensor<...>>`)."""
+    i, j = text.token_range(op)
+    out: list[TypeEntry] = []
+    k = i
+    while k < j:
+        if text.toks.kinds[k] == BARE and text.toks.texts[k] == "tensor" and text._is(k + 1, "<"):
+            close = text._close(k + 1)
+            entry, _ = text._entry(k, close + 1)
+            out.append(entry)
+            k = close + 1
+            continue
+        k += 1
+    return out
+
+
+def symbol_spans(text: OpText, op: Operation, symbol: str) -> list[tuple[int, int]]:
+    """Spans of the symbol token `symbol` (e.g. `@ex`) in the op's text."""
+    i, j = text.token_range(op)
+    return [(text.toks.starts[k], text.toks.starts[k] + len(symbol)) for k in range(i, j)
+            if text.toks.kinds[k] == "symbol" and text.toks.texts[k] == symbol]

@@ -30,10 +30,11 @@ def unify_module(module: Module, policy: str = "optimal", weights: Weights | Non
                        solution.status)
 
 
-def rewritten(result: UnifyResult) -> str:
+def rewritten(result: UnifyResult, rewrite_executables: bool = False) -> str:
     """The module text after the rewrite."""
     return rewrite(result.analysis, result.assignment,
-                   skip_noop_reencode=result.policy != "iree")
+                   skip_noop_reencode=result.policy != "iree",
+                   rewrite_executables=rewrite_executables)
 
 
 _SPLIT = re.compile(r"^// -----[ \t]*$", re.MULTILINE)
