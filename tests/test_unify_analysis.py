@@ -232,3 +232,13 @@ def test_budget_forces_a_smaller_encoding() -> None:
     code, out, err = run_cli_text(text, "--budget", "@a=64", "--format", "json")
     assert code == 0, err
     assert '"choice": "#iree_encoding.identity"' in out
+
+
+def test_unreadable_device_target_falls_back_to_identity() -> None:
+    """A target whose configuration the grammar cannot read counts as a non-resolver element."""
+    text = module(['util.global private @a = #hal.device.target<"local", [#hal.executable.target'
+                   '<"x", "y", {cfg = #foo.bar<pipeline = A workgroup_size = [1]>}>]> : '
+                   "!hal.device"], [(A, "#e1"), (A, "#e2")])
+    (source,) = analyze(parse(text)).candidates
+    assert [r.label for r in source.resolvers] == ["unreadable device target of @a"]
+    assert str(iree_choice(source).value) == IDENTITY

@@ -214,7 +214,10 @@ class _Analyzer:
         if not sig.results or not sig.results[0].is_tensor:
             return "result is not a tensor type"
         entry = sig.results[0]
-        rtype = strip_type(self.attrs.parse(entry.text))
+        parsed = self.attrs.try_parse(entry.text)
+        if parsed is None:
+            return f"cannot parse the result type '{entry.text}'"
+        rtype = strip_type(parsed)
         if not isinstance(rtype, ShapedType) or rtype.encoding is None:
             return "result type has no encoding"
         enc = rtype.encoding

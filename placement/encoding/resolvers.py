@@ -87,13 +87,18 @@ class ResolverLookup:
         # with @b's resolver alone). We follow 3.13.
         return []
 
-    def _device_targets(self, device: str) -> list[DialectAttr]:
+    def _device_targets(self, device: str) -> list[DialectAttr] | None:
+        """The device targets of a device global; None when its value cannot be read."""
         text = self.device_globals.get(device)
         if text is None:
             raise PlacementError(f"affinity names an undefined device global '@{device}'",
                                  self.attrs.module.filename)
-        value = strip_type(self.attrs.parse(text)) if text else None
-        return self._targets_of(value)
+        if not text:
+            return []
+        value = self.attrs.try_parse(text)
+        if value is None:
+            return None
+        return self._targets_of(strip_type(value))
 
     def _targets_of(self, value: Value | None) -> list[DialectAttr]:
         if not isinstance(value, DialectAttr):
@@ -113,7 +118,13 @@ class ResolverLookup:
         """The ordered resolver set of one query (spec 6.2)."""
         out: list[ResolverElem] = []
         for device in self.devices_of(affinity_text):
-            for target in self._device_targets(device):
+            targets = self._device_targets(device)
+            if targets is None:  # unreadable: unknown target, only identity is safe
+                elem = ResolverElem(None, None, f"unreadable device target of @{device}")
+                if elem not in out:
+                    out.append(elem)
+                continue
+            for target in targets:
                 for exe in executable_targets(target):
                     elem = resolver_of(exe)
                     if elem not in out:
