@@ -255,3 +255,11 @@ def test_cli_reads_stdin_and_keeps_empty_chunks(tmp_path: Path) -> None:
     out_file = tmp_path / "out.mlir"
     code, out, err = run_cli(str(split), "--split-input-file", "-o", str(out_file))
     assert code == 0 and out == "" and "// -----" in out_file.read_text()
+
+
+def test_huge_costs_are_scaled_into_64_bits() -> None:
+    solution = solve(analyze(parse(golden_cases()[4])), Weights(runtime=10 ** 15))
+    assert solution.status == "OPTIMAL" and solution.unit_shift > 0
+    (group,) = solution.groups
+    assert group.choice is not None and group.choice.candidate.text == "#encoding1"
+    assert group.choice.total == min(c.total for c in group.costs if c.feasible)

@@ -156,6 +156,7 @@ class Solution:
     groups: list[Group]
     status: str
     objective: int
+    unit_shift: int = 0  # costs entered the objective in units of 2**unit_shift bytes
 
     def assignment(self) -> dict[Version, Candidate]:
         out: dict[Version, Candidate] = {}
@@ -186,6 +187,12 @@ def solve(analysis: Analysis, w: Weights | None = None, budgets: dict[str, int] 
     model = cp_model.CpModel()
     max_rank = max((len(g.costs) for g in groups), default=1)
     scale = max_rank + 1
+    # Keep the objective within 64 bits: if needed, count costs in units of 2**shift bytes
+    # (rounded up), as spec 12.5 suggests; the report keeps the exact byte costs.
+    # (CP-SAT rejects objectives whose coefficients may sum past about 2**61.)
+    shift = 0
+    while sum(((c.total >> shift) + 2) * scale for g in groups for c in g.costs) >= 2 ** 60:
+        shift += 10
     xs: list[list[tuple[Cost, cp_model.IntVar]]] = []
     terms = []
     budgets = budgets or {}
@@ -200,7 +207,8 @@ def solve(analysis: Analysis, w: Weights | None = None, budgets: dict[str, int] 
                 continue
             x = model.new_bool_var(f"x_{gi}_{c.rank}")
             row.append((c, x))
-            terms.append((c.total * scale + c.rank, x))
+            units = -(-c.total >> shift)  # ceil(total / 2**shift)
+            terms.append((units * scale + c.rank, x))
             for d, b in c.bytes_by_device.items():
                 if d in usage:
                     usage[d].append((b, x))
@@ -213,9 +221,6 @@ def solve(analysis: Analysis, w: Weights | None = None, budgets: dict[str, int] 
     for d, limit in budgets.items():
         if usage[d]:
             model.add(sum(b * x for b, x in usage[d]) <= limit)
-    bound = sum(max(c.total * scale + c.rank for c, _ in row) for row in xs)
-    if bound >= 2 ** 62:
-        raise PlacementError("costs too large for one 64-bit objective; scale the weights down")
     model.minimize(sum(t * x for t, x in terms))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -228,4 +233,4 @@ def solve(analysis: Analysis, w: Weights | None = None, budgets: dict[str, int] 
         raise PlacementError(f"CP-SAT did not prove optimality (status {name})")
     for g, row in zip(groups, xs, strict=True):
         g.choice = next(c for c, x in row if solver.value(x))
-    return Solution(groups, name, int(solver.objective_value))
+    return Solution(groups, name, int(solver.objective_value), shift)
