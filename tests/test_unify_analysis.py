@@ -242,3 +242,64 @@ def test_unreadable_device_target_falls_back_to_identity() -> None:
     (source,) = analyze(parse(text)).candidates
     assert [r.label for r in source.resolvers] == ["unreadable device target of @a"]
     assert str(iree_choice(source).value) == IDENTITY
+
+
+MULTI_RESULT = """#t7 = #hal.executable.target<"vmvx", "vmvx-bytecode-fb", {iree.encoding.resolver = #iree_encoding.specialization_resolver<7>}>
+#e1 = #iree_encoding.testing<layouts = [#iree_encoding.specialized<1>]>
+#e2 = #iree_encoding.testing<layouts = [#iree_encoding.specialized<2>]>
+util.global private @a = #hal.device.target<"local", [#t7]> : !hal.device
+util.global private @w = #stream.parameter.named<"m"::"w"> : !stream.resource<constant>
+util.global private @g0 : !stream.resource<constant>
+util.global private @g1 : !stream.resource<constant>
+util.initializer {
+  %src = util.global.load @w : !stream.resource<constant>
+  %n = stream.resource.size %src : !stream.resource<constant>
+  %s0 = stream.tensor.sizeof on(#hal.device.affinity<@a>) tensor<16xf32, #e1> : index
+  %e0 = stream.tensor.encode on(#hal.device.affinity<@a>) %src : tensor<16xf32> in !stream.resource<constant>{%n} -> tensor<16xf32, #e1> in !stream.resource<constant>{%s0}
+  util.global.store %e0, @g0 : !stream.resource<constant>
+  %s1 = stream.tensor.sizeof on(#hal.device.affinity<@a>) tensor<16xf32, #e2> : index
+  %e1 = stream.tensor.encode on(#hal.device.affinity<@a>) %src : tensor<16xf32> in !stream.resource<constant>{%n} -> tensor<16xf32, #e2> in !stream.resource<constant>{%s1}
+  util.global.store %e1, @g1 : !stream.resource<constant>
+  util.return
+}
+stream.executable private @ex {
+  stream.executable.export public @f
+  builtin.module {
+    func.func @f(%arg0: !stream.binding, %arg1: !stream.binding, %arg2: !stream.binding) {
+      return
+    }
+  }
+}
+util.func public @run(%n: index, %sz: index) -> (!stream.resource<*>, !stream.resource<*>) {
+  %c = util.global.load @g0 : !stream.resource<constant>
+  %x = stream.async.clone %c : !stream.resource<constant>{%sz} -> !stream.resource<*>{%sz}
+  %cond = arith.constant true
+  %y = scf.if %cond -> !stream.resource<*> {
+    scf.yield %x : !stream.resource<*>
+  } else {
+    scf.yield %x : !stream.resource<*>
+  }
+  %r:2 = stream.tensor.dispatch @ex::@f(%n, %y) : (index, tensor<?xf32, #e1>{%n} in !stream.resource<*>{%sz}) -> (tensor<4xf32> in !stream.resource<*>{%n}, tensor<?xf32, #e1>{%n} in %y{%sz})
+  %z = stream.async.clone %r#1 : !stream.resource<*>{%sz} -> !stream.resource<*>{%sz}
+  util.return %r#0, %r#1 : !stream.resource<*>, !stream.resource<*>
+}
+"""
+
+
+def test_tied_second_result_through_scf_if(tmp_path: Path) -> None:
+    """A dispatch reached through scf.if whose second result is tied: re-encoded (no affinity),
+    every later use renamed; same final encodings as iree-opt where installed."""
+    code, out, err = run_cli_text(MULTI_RESULT, "--policy", "iree")
+    assert code == 0, err
+    assert "%r_1_reencoded = stream.tensor.encode %r#1 : tensor<?xf32, " \
+           "#iree_encoding.specialized<7>>{%n} in !stream.resource<*>{%sz} -> " \
+           "tensor<?xf32, #e1>{%n} in !stream.resource<*>{%r_1_size}" in out
+    assert "util.return %r#0, %r_1_reencoded" in out
+    assert "%z = stream.async.clone %r_1_reencoded" in out
+    tool = iree_opt()
+    if tool is not None:
+        (tmp_path / "m.mlir").write_text(MULTI_RESULT)
+        oracle = subprocess.run([tool, "--iree-stream-unify-encoding-for-globals",
+                                 str(tmp_path / "m.mlir")], text=True, capture_output=True,
+                                check=True)
+        assert observed(out) == observed(oracle.stdout)
