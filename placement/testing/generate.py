@@ -23,13 +23,16 @@ FEATURES: tuple[str, ...] = (
     "declarations",  # body-less `util.func private @ext(...) -> ...` callees
     "tied_calls",  # util.func signatures `-> %arg` and `util.call ... -> %x`
     "globals",  # util.global + util.global.load/store
+    "unused_globals",  # globals with no load or store at all (with "globals")
     "initializer",  # util.initializer storing globals
     "cf",  # cf.br / cf.cond_br with block arguments, loops, early returns
-    "scf",  # scf.if / scf.for / scf.while, nested
+    "scf",  # scf.if / scf.for, nested
+    "scf_while",  # scf.while (with "scf")
     "ties",  # flow.dispatch results tied to operands (`-> %a`)
     "select",  # arith.select
     "barrier",  # util.optimization_barrier
     "hal",  # hal.tensor.import/export/alias/barrier
+    "hal_implicit",  # hal.tensor.import/export/alias without `on(...)` (with "hal")
     "transfer",  # flow.tensor.transfer
     "constant",  # flow.tensor.constant
     "arith_constant",  # arith.constant of tensor type
@@ -44,6 +47,14 @@ FEATURES: tuple[str, ...] = (
     "module_affinity",  # `module attributes {stream.affinity = ...}`
 )
 ALL_FEATURES: frozenset[str] = frozenset(FEATURES)
+
+# Features on which IREE 3.13 annotates generated modules like the seed semantics (ignoring
+# `.usage`): 599 of 600 generated modules were identical (the other one hits spec Q2, IREE's
+# order-dependent global state). Left out: HAL ops (3.13 pins differently, spec 10.1 rows
+# 2-3), scf.while (3.13 explorer region rules, spec 10.1 rows 12-14), unused globals (spec
+# Q13) and tied util.func signatures. scf.if/scf.for agreed on 200 of 200.
+ORACLE_COMPARABLE_FEATURES: frozenset[str] = ALL_FEATURES - {
+    "hal", "hal_implicit", "scf_while", "unused_globals", "tied_calls"}
 
 TENSOR_TYPES: tuple[str, ...] = ("tensor<1xi32>", "tensor<4xi32>", "tensor<2x2xf32>",
                                  "tensor<i32>")
@@ -525,7 +536,7 @@ class _Body:
         view = self.rng.choice(views)
         ty = self.m.tensor_type()
         text = "hal.tensor.import"
-        if self.rng.random() < 0.7:
+        if self.rng.random() < 0.7 or not self.m.has("hal_implicit"):
             text += f" on({self.m.device()})"
         fences = self.candidates("!hal.fence")
         if fences and self.rng.random() < 0.5:
@@ -542,7 +553,7 @@ class _Body:
         """`hal.tensor.export [on(..)] %t ["name"] : T -> !hal.buffer_view`."""
         src, ty = self.pick_tensor()
         text = "hal.tensor.export"
-        if self.rng.random() < 0.7:
+        if self.rng.random() < 0.7 or not self.m.has("hal_implicit"):
             text += f" on({self.m.device()})"
         text += f" {src}"
         if self.rng.random() < 0.5:
@@ -559,7 +570,7 @@ class _Body:
             return False
         src, ty = self.pick_tensor()
         text = "hal.tensor.alias"
-        if self.rng.random() < 0.7:
+        if self.rng.random() < 0.7 or not self.m.has("hal_implicit"):
             text += f" on({self.m.device()})"
         fences = self.candidates("!hal.fence")
         if fences and self.rng.random() < 0.3:
@@ -815,7 +826,9 @@ class _Body:
             if m.has("hal"):
                 kinds.extend((("import", 2), ("export", 1), ("alias", 1), ("hal_barrier", 2)))
             if m.has("scf") and self.scf_depth < m.cfg.max_scf_depth and left >= 3:
-                kinds.extend((("if", 2), ("for", 2), ("while", 2)))
+                kinds.extend((("if", 2), ("for", 2)))
+                if m.has("scf_while"):
+                    kinds.append(("while", 2))
             if (m.has("cf") and self.scf_depth == 0 and self.cf_depth < m.cfg.max_cf_depth
                     and self.sig is not None and left >= 3):
                 kinds.extend((("diamond", 2), ("loop", 2), ("early_return", 1), ("br", 1)))
@@ -935,10 +948,14 @@ def _make_globals(mod: _ModuleGen, n_funcs: int) -> None:
         ty = mod.tensor_type()
         mutable = rng.random() < 0.5
         mode = rng.choice(("loaded", "stored", "both", "neither"))
+        if mode == "neither" and not mod.has("unused_globals"):
+            mode = "loaded"
         loads = mode in ("loaded", "both")
         stores = mode in ("stored", "both")
         if stores and not mutable and not mod.has("initializer"):
             stores = False
+        if not (loads or stores or mod.has("unused_globals")):
+            loads = True
         initial = None
         if rng.random() < 0.4 and not (stores and not mutable):
             initial = _dense(rng, ty)
