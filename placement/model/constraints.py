@@ -1,0 +1,344 @@
+"""The constraint system of spec sections 6.1 and 11, built from the IR and the op table.
+
+This is the Z3 model's own reading of the spec's element rules (sections 4.0-4.4). It shares
+only the IR, the op table (`placement.ops`), the explorer's traversal primitives and the
+explicit-affinity lookup with the baseline engine; it never imports `placement.baseline`, so a
+disagreement between the two engines points at a bug in one of them.
+
+Everything here is *structural* (spec 6.1 / 11): which elements exist, which element reads
+which (one `Edge` per read, guarded or not, named by the rule that creates it and the op that
+justifies it), which elements are fixed by an explicit affinity, and which updates hit an
+INCOMPLETE traversal. No device set is computed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from placement import ops as optable
+from placement.affinity import explicit_affinity
+from placement.ir.core import Block, Module, Operation, OpResult, Use, Value
+from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
+from placement.ops import Role
+from placement.solution import Kind, Subject
+
+_REGION_BRANCH_ROLES = (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.REGION_BRANCH)
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """`reader` reads `source` (spec 5): membership flows source -> reader.
+
+    `guarded` reads pass only from a valid source (G's reads of C(load) / P(store)); unguarded
+    reads also pass invalidity. `rule` names the spec rule, `op` the op that creates the edge.
+    """
+
+    reader: int
+    source: int
+    guarded: bool
+    rule: str
+    op: Operation | None
+
+
+@dataclass
+class ConstraintSystem:
+    """Elements, facts and read edges of one module (the structural part of the model)."""
+
+    module: Module
+    keys: list[tuple[Kind, Subject]] = field(default_factory=list)
+    index: dict[tuple[Kind, int], int] = field(default_factory=dict)
+    fixed: dict[int, str] = field(default_factory=dict)  # element -> explicit affinity
+    incomplete: dict[int, str] = field(default_factory=dict)  # element -> which traversal
+    edges: list[Edge] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+
+    def find(self, kind: Kind, subject: Subject) -> int | None:
+        """The index of an element, if it exists."""
+        return self.index.get((kind, id(subject)))
+
+    def reads_of(self) -> list[list[Edge]]:
+        """Per element, the edges it reads (in creation order)."""
+        out: list[list[Edge]] = [[] for _ in self.keys]
+        for edge in self.edges:
+            out[edge.reader].append(edge)
+        return out
+
+    def readers_of(self) -> list[list[Edge]]:
+        """Per element, the edges that read it."""
+        out: list[list[Edge]] = [[] for _ in self.keys]
+        for edge in self.edges:
+            out[edge.source].append(edge)
+        return out
+
+
+class _Builder:
+    """Builds a ConstraintSystem: seeds (4.0), then the closure under each element's reads."""
+
+    def __init__(self, module: Module, explorer: Explorer) -> None:
+        self.module = module
+        self.ex = explorer
+        self.cs = ConstraintSystem(module)
+        self.todo: list[int] = []
+
+    # ---------------------------------------------------------------- elements
+    def element(self, kind: Kind, subject: Subject) -> int:
+        key = (kind, id(subject))
+        found = self.cs.index.get(key)
+        if found is not None:
+            return found
+        i = len(self.cs.keys)
+        self.cs.keys.append((kind, subject))
+        self.cs.index[key] = i
+        self.todo.append(i)
+        return i
+
+    def read(self, reader: int, kind: Kind, subject: Subject, rule: str,
+             op: Operation | None, guarded: bool = False) -> None:
+        source = self.element(kind, subject)
+        if source != reader:  # self-reads (spec Q11) change nothing
+            self.cs.edges.append(Edge(reader, source, guarded, rule, op))
+
+    def mark_incomplete(self, e: int, why: str) -> None:
+        self.cs.incomplete.setdefault(e, why)
+
+    # ---------------------------------------------------------------- seeding (4.0)
+    def seed(self) -> None:
+        for name in sorted(self.ex.globals):
+            g = self.ex.globals[name].op
+            if is_affinity_type(g.syntax_attrs.get("type", "")):
+                self.element(Kind.G, g)
+        for top in self.module.top_level_ops():
+            if optable.info(top).role != Role.FUNCTION:
+                continue
+            for region in top.regions[:1]:
+                for block in region.blocks:
+                    for arg in block.arguments:
+                        if is_affinity_typed(arg):
+                            self.element(Kind.P, arg)
+            for op in top.walk_postorder():
+                row = optable.info(op)
+                if row.role in _REGION_BRANCH_ROLES:
+                    for region in op.regions:
+                        if region.blocks:
+                            for arg in region.blocks[0].arguments:
+                                if is_affinity_typed(arg):
+                                    self.element(Kind.P, arg)
+                if row.affinity_aware:
+                    self.element(Kind.O, op)
+                for res in op.results:
+                    if is_affinity_typed(res):
+                        self.element(Kind.P, res)
+
+    def close(self) -> None:
+        while self.todo:
+            e = self.todo.pop()
+            kind, subject = self.cs.keys[e]
+            if kind in (Kind.O, Kind.G):
+                assert isinstance(subject, Operation)
+                explicit = explicit_affinity(self.module, subject)
+                if explicit is not None:
+                    self.cs.fixed[e] = explicit  # fixed elements read nothing
+                    continue
+            if kind == Kind.P:
+                assert not isinstance(subject, Operation)
+                self.producer(e, subject)
+            elif kind == Kind.C:
+                assert not isinstance(subject, Operation)
+                self.consumer(e, subject)
+            elif kind == Kind.G:
+                assert isinstance(subject, Operation)
+                self.global_(e, subject)
+            else:
+                assert isinstance(subject, Operation)
+                self.execution(e, subject)
+
+    # ---------------------------------------------------------------- P (4.1)
+    def pins(self, v: Value) -> list[Operation]:
+        """Pinning ops found from `v` through its definitions and uses, ties followed."""
+        found: dict[int, Operation] = {}
+
+        def on_def(r: OpResult) -> Walk:
+            if not is_affinity_typed(r):
+                return Walk.SKIP
+            if optable.info(r.owner).pins:
+                found.setdefault(id(r.owner), r.owner)
+            return Walk.ADVANCE
+
+        def on_use(u: Use) -> None:
+            if is_affinity_typed(u.owner.operands[u.index]) and optable.info(u.owner).pins:
+                found.setdefault(id(u.owner), u.owner)
+
+        self.ex.walk_defining_ops(v, on_def, follow_ties=True)
+        self.ex.walk_transitive_uses(v, on_use, follow_ties=True)
+        return list(found.values())
+
+    def producer(self, e: int, v: Value) -> None:
+        pinned = self.pins(v)
+        if pinned:
+            for p in pinned:
+                self.read(e, Kind.O, p, "4.1.1 pinned by", p)
+            return
+        if isinstance(v, OpResult):
+            d = v.owner
+            role = optable.info(d).role
+            if role == Role.OPT_BARRIER and v.index < len(d.operands):
+                self.read(e, Kind.P, d.operands[v.index], "4.1.2 optimization barrier", d)
+                return
+            if role == Role.GLOBAL_LOAD:
+                self.load_global(e, d, "4.1.3 global load")
+                return
+
+        def on_def(r: OpResult) -> Walk:
+            d = r.owner
+            row = optable.info(d)
+            if row.role == Role.CALL:
+                return Walk.ADVANCE  # 4a: the walk continues into the callee's returns
+            tie = optable.tied_operand(d, r.index)
+            if row.affinity_aware and row.pins:
+                self.read(e, Kind.O, d, "4.1.4b pinning producer", d)
+            elif tie is not None:
+                self.read(e, Kind.P, d.operands[tie], "4.1.4c tied producer", d)
+            elif row.affinity_aware:
+                self.read(e, Kind.O, d, "4.1.4d producer executes", d)
+            elif row.role == Role.GLOBAL_LOAD:
+                self.load_global(e, d, "4.1.4e global load")
+            elif row.role == Role.SELECT and len(d.operands) >= 3:
+                self.read(e, Kind.P, d.operands[1], "4.1.4f select operand", d)
+                self.read(e, Kind.P, d.operands[2], "4.1.4f select operand", d)
+            else:
+                self.read(e, Kind.P, r, "4.1.4g defining value", d)
+            return Walk.ADVANCE
+
+        if self.ex.walk_defining_ops(v, on_def, follow_ties=False):
+            self.mark_incomplete(e, "producer walk (2.2) incomplete")
+
+    def load_global(self, e: int, load: Operation, rule: str) -> None:
+        g = self.ex.global_op(load)
+        if g is None or self.ex.global_info(g) is None:
+            self.mark_incomplete(e, f"global of {load.name} unknown")
+            return
+        self.read(e, Kind.G, g, rule, load)
+
+    # ---------------------------------------------------------------- C (4.2)
+    def consumer(self, e: int, v: Value) -> None:
+        def on_use(u: Use) -> None:
+            op, idx = u.owner, u.index
+            row = optable.info(op)
+            if row.affinity_aware:
+                self.read(e, Kind.O, op, "4.2.1 user executes", op)
+            for t in optable.tied_results(op, idx):
+                self.read(e, Kind.C, op.results[t], "4.2.2 tied result", op)
+            role = row.role
+            if role == Role.SELECT:
+                self.read(e, Kind.C, op.results[0], "4.2.3 select result", op)
+            elif role == Role.BRANCH:
+                for arg in self.ex.outgoing_branch_arguments(op, idx):
+                    self.read(e, Kind.C, arg, "4.2.3 branch argument", op)
+            elif role == Role.SCF_FOR:
+                body = _entry_block(op, 0)
+                if idx >= 3 and body is not None and idx - 2 < len(body.arguments):
+                    self.read(e, Kind.C, body.arguments[idx - 2], "4.2.3 scf.for iter_arg", op)
+            elif role == Role.SCF_WHILE:
+                before = _entry_block(op, 0)
+                if before is not None and idx < len(before.arguments):
+                    self.read(e, Kind.C, before.arguments[idx], "4.2.3 scf.while init", op)
+            elif role == Role.CONDITION:
+                loop = op.parent_op
+                if loop is not None:
+                    if 1 <= idx <= len(loop.results):
+                        self.read(e, Kind.C, loop.results[idx - 1],
+                                  "4.2.3 scf.condition result", op)
+                    after = _entry_block(loop, 1)
+                    if after is not None and 1 <= idx <= len(after.arguments):
+                        self.read(e, Kind.C, after.arguments[idx - 1],
+                                  "4.2.3 scf.condition after-arg", op)
+            elif role == Role.YIELD:
+                self.consumer_yield(e, op, idx)
+            elif row.returns_to_call_sites:
+                func = op.parent_op
+                if func is not None:
+                    calls, incomplete = self.ex.walk_incoming_calls(func)
+                    if incomplete:
+                        self.mark_incomplete(e, "returned from a function with unknown callers")
+                    for call in calls:
+                        if idx < len(call.results):
+                            self.read(e, Kind.C, call.results[idx], "4.2.3 call result", call)
+            elif role == Role.OPT_BARRIER:
+                if idx < len(op.results):
+                    self.read(e, Kind.C, op.results[idx], "4.2.3 barrier result", op)
+            elif role == Role.GLOBAL_STORE:
+                self.load_global(e, op, "4.2.3 global store")
+
+        if self.ex.walk_transitive_uses(v, on_use, follow_ties=False):
+            self.mark_incomplete(e, "use walk (2.3) incomplete")
+
+    def consumer_yield(self, e: int, op: Operation, idx: int) -> None:
+        parent = op.parent_op
+        role = optable.info(parent).role if parent is not None else Role.NONE
+        if parent is None or role not in (Role.SCF_IF, Role.SCF_WHILE, Role.SCF_FOR):
+            self.mark_incomplete(e, "scf.yield of an unhandled parent (Q20)")
+            return
+        if role == Role.SCF_IF:
+            if idx < len(op.operands):
+                self.read(e, Kind.C, op.operands[idx], "4.2.3 scf.if yielded value", op)
+        else:
+            body = _entry_block(parent, 0)
+            k = idx if role == Role.SCF_WHILE else idx + 1
+            if body is not None and k < len(body.arguments):
+                self.read(e, Kind.C, body.arguments[k], "4.2.3 scf.yield loop-carried", op)
+        if idx < len(parent.results):
+            self.read(e, Kind.C, parent.results[idx], "4.2.3 scf.yield result", op)
+
+    # ---------------------------------------------------------------- G (4.3)
+    def global_(self, e: int, g: Operation) -> None:
+        gi = self.ex.global_info(g)
+        if gi is None:
+            return
+        if gi.is_indirect:
+            self.mark_incomplete(e, "indirect global (util.global.address)")
+        loads = gi.loads
+        for load in loads:
+            if load.results:
+                self.read(e, Kind.C, load.results[0], "4.3.2 loaded value used", load,
+                          guarded=True)
+        if not loads:
+            for store in gi.stores:
+                if store.operands:
+                    self.read(e, Kind.P, store.operands[0], "4.3.3 stored value", store,
+                              guarded=True)
+
+    # ---------------------------------------------------------------- O (4.4)
+    def execution(self, e: int, op: Operation) -> None:
+        operands = [v for v in op.operands if is_affinity_typed(v)]
+        if operands:
+            for v in operands:
+                self.read(e, Kind.P, v, "4.4 operand producer", op)
+            return
+        for r in op.results:
+            if is_affinity_typed(r):
+                self.read(e, Kind.C, r, "4.4 result consumer", op)
+
+
+def _entry_block(op: Operation, region_index: int) -> Block | None:
+    if region_index < len(op.regions) and op.regions[region_index].blocks:
+        return op.regions[region_index].blocks[0]
+    return None
+
+
+def build_constraints(module: Module, explorer: Explorer | None = None) -> ConstraintSystem:
+    """The structural constraint system of a module (element closure, facts, read edges)."""
+    b = _Builder(module, explorer or Explorer(module))
+    b.seed()
+    b.close()
+    cs = b.cs
+    cs.devices = sorted(set(cs.fixed.values()), key=str.encode)
+    # Deduplicate edges (same reader, source and guard) keeping the first rule that made them.
+    seen: set[tuple[int, int, bool]] = set()
+    unique: list[Edge] = []
+    for edge in cs.edges:
+        key = (edge.reader, edge.source, edge.guarded)
+        if key not in seen:
+            seen.add(key)
+            unique.append(edge)
+    cs.edges = unique
+    return cs

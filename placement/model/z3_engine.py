@@ -1,0 +1,116 @@
+"""The Z3 engine: the least model of the monotone Horn clauses of spec 11, proved minimal.
+
+Per module, two strata (spec 6.1), each a set of propositional definite Horn clauses:
+
+* stratum 1, validity: `inv[e]` for every non-fixed element whose traversal was INCOMPLETE,
+  and `inv[f] -> inv[e]` for every unguarded read of `f` by `e`;
+* stratum 2, membership: `x[e,d]` for every fixed `e` and its explicit `d`, `x[f,d] -> x[e,d]`
+  for every unguarded read, and for every guarded read whose source is valid (stratum 1's
+  answer is a constant here: stratified negation).
+
+Each stratum is solved by Z3's SAT solver (`QF_FD`), then the candidate model M is proved to be
+the *least* model: Z3 must answer unsat to "the clauses, every atom false in M stays false, and
+some atom true in M is false". Definite Horn clauses have a unique minimal model (the least
+one), so that unsat is a proof that M is it. If Z3 answers sat (a self-supporting cycle was
+made true), the smaller model it returns replaces M and the proof is retried; each retry
+strictly shrinks M, so this terminates. See docs/z3-model.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+import z3
+
+from placement.ir.core import Module
+from placement.ir.explorer import Explorer
+from placement.model.constraints import ConstraintSystem, build_constraints
+from placement.solution import Solution, State
+
+_TRUE = re.compile(r"\(define-fun (\w+) \(\) Bool\s+true\)")
+
+
+class MinimalityError(RuntimeError):
+    """Z3 returned something that is not a model of the clauses (should never happen)."""
+
+
+def least_model(ctx: z3.Context, atoms: list[str], facts: list[str],
+                clauses: list[tuple[str, str]]) -> set[str]:
+    """The least model of `facts` and `body -> head` clauses, with Z3's proof of minimality."""
+    if not facts:
+        return set()  # with no facts the empty set is a model, and trivially the least one
+    lines = [f"(declare-const {a} Bool)" for a in atoms]
+    lines += [f"(assert {a})" for a in facts]
+    lines += [f"(assert (=> {b} {h}))" for b, h in clauses]
+    solver = z3.SolverFor("QF_FD", ctx=ctx)
+    solver.from_string("\n".join(lines))
+    if solver.check() != z3.sat:
+        raise MinimalityError("definite Horn clauses reported unsatisfiable")
+    model = set(_TRUE.findall(solver.model().sexpr()))
+    while True:
+        _check_model(model, facts, clauses)
+        solver.push()
+        below = [f"(assert (not {a}))" for a in atoms if a not in model]
+        below.append("(assert (or " + " ".join(f"(not {a})" for a in sorted(model)) + "))")
+        solver.from_string("\n".join(below))
+        answer = solver.check()
+        if answer == z3.unsat:
+            solver.pop()
+            return model  # proved: no model strictly below M
+        smaller = set(_TRUE.findall(solver.model().sexpr())) & model
+        solver.pop()
+        if not smaller < model:
+            raise MinimalityError("minimality check did not shrink the model")
+        model = smaller
+
+
+def _check_model(model: set[str], facts: list[str], clauses: list[tuple[str, str]]) -> None:
+    """M must satisfy every fact and clause (atoms missing from Z3's model count as false)."""
+    for a in facts:
+        if a not in model:
+            raise MinimalityError(f"fact {a} false in the model")
+    for b, h in clauses:
+        if b in model and h not in model:
+            raise MinimalityError(f"clause {b} -> {h} violated by the model")
+
+
+def solve_system(cs: ConstraintSystem, ctx: z3.Context | None = None) -> tuple[set[int],
+                                                                               list[int]]:
+    """(invalid elements, per-element device bitset) of the least model."""
+    ctx = ctx or z3.Context()
+    n = len(cs.keys)
+    # Stratum 1: inv.
+    inv_atoms = [f"i{e}" for e in range(n)]
+    inv_facts = [f"i{e}" for e in sorted(cs.incomplete) if e not in cs.fixed]
+    inv_clauses = [(f"i{edge.source}", f"i{edge.reader}") for edge in cs.edges
+                   if not edge.guarded and edge.reader not in cs.fixed]
+    invalid = {int(a[1:]) for a in least_model(ctx, inv_atoms, inv_facts, inv_clauses)}
+    # Stratum 2: x, with the guarded reads of invalid sources dropped.
+    index = {d: k for k, d in enumerate(cs.devices)}
+    x_atoms = [f"x{e}_{k}" for e in range(n) for k in range(len(cs.devices))]
+    x_facts = [f"x{e}_{index[d]}" for e, d in sorted(cs.fixed.items())]
+    x_clauses = [(f"x{edge.source}_{k}", f"x{edge.reader}_{k}") for edge in cs.edges
+                 if edge.reader not in cs.fixed and not (edge.guarded and edge.source in invalid)
+                 for k in range(len(cs.devices))]
+    bits = [0] * n
+    for atom in least_model(ctx, x_atoms, x_facts, x_clauses):
+        e, k = atom[1:].split("_")
+        bits[int(e)] |= 1 << int(k)
+    return invalid, bits
+
+
+def run_z3(module: Module, explorer: Explorer | None = None) -> Solution:
+    """Solve a module with the Z3 model; same Solution shape as the fixpoint engine."""
+    cs = build_constraints(module, explorer or Explorer(module))
+    invalid, bits = solve_system(cs)
+    # undef (spec 3) is only ever added together with a pessimistic fixpoint: every element
+    # that would carry it is in `invalid`, so it is never observable and needs no atom.
+    solution = Solution("z3")
+    devices = cs.devices
+    for e, (kind, subject) in enumerate(cs.keys):
+        if e in invalid:
+            solution.set(kind, subject, State(False))
+        else:
+            members = frozenset(d for k, d in enumerate(devices) if bits[e] >> k & 1)
+            solution.set(kind, subject, State(True, members))
+    return solution
