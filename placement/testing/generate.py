@@ -1099,7 +1099,7 @@ def generate_tie_chain(n: int, kind: str = "dispatch", device: str = "dev_a") ->
     propagation steps and must not stop at an iteration bound. Every op then gets `@device`.
 
     IREE 3.13 is no oracle here: `iree-opt --iree-stream-annotate-affinities` exits 1 without
-    a diagnostic from n = 66 on (65 passes), for "dispatch" and "barrier" chains alike
+    a diagnostic from n = 66 on (65 passes), for all three kinds
     (its solver iteration bound, spec 10.1 row 10).
     """
     if kind not in ("dispatch", "barrier", "select"):
