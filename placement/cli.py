@@ -141,6 +141,9 @@ def _register_commands() -> None:
     from placement.encoding.cli import unify_command
 
     app.command("unify")(unify_command)
+    from placement.commands.check import check_command
+
+    app.command("check")(check_command)
 
 
 _register_commands()

@@ -1,0 +1,1 @@
+"""CLI commands that live outside `placement.cli` (registered there)."""

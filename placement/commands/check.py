@@ -1,0 +1,297 @@
+"""`placement check`: cross-check the two engines, and optionally IREE's own `iree-opt`.
+
+Exit codes: 0 when our engines agree (and, with `--strict-oracle`, iree-opt agrees too), 1 when
+they disagree, 2 on bad input (a `PlacementError`, rendered by `placement.cli`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from placement import ops as optable
+from placement.annotate import annotate_text, solve_module
+from placement.check import disagreements
+from placement.diagnostics import PlacementError
+from placement.inputs import read_input, split_cases
+from placement.ir.core import Module, Operation, Value
+from placement.ir.explorer import Explorer, symbol_name
+from placement.ir.parser import parse
+from placement.model.constraints import build_constraints
+from placement.ops import Role
+
+
+class CheckFormat(StrEnum):
+    """Output formats of `check`."""
+
+    table = "table"
+    json = "json"
+
+
+@dataclass
+class Row:
+    """One difference: an attribute of an op, and what each side prints (None: absent)."""
+
+    case: int
+    op: Operation
+    attribute: str
+    left: str | None
+    right: str | None
+    tag: str | None = None
+
+    def as_json(self, left: str, right: str) -> dict[str, object]:
+        """The row as a JSON object with the two sides named."""
+        func = function_of(self.op)
+        out: dict[str, object] = {
+            "case": self.case, "function": symbol_name(func) if func is not None else None,
+            "op": self.op.name, "line": self.op.loc.line, "column": self.op.loc.col,
+            "attribute": self.attribute, left: self.left, right: self.right}
+        if right == "iree_opt":
+            out["tag"] = self.tag
+        return out
+
+
+@dataclass
+class CheckReport:
+    """Everything `check` found in one input."""
+
+    file: str
+    cases: int = 0
+    engines: list[Row] = field(default_factory=list)
+    oracle: list[Row] | None = None
+
+    def tag_counts(self) -> dict[str, int]:
+        """Oracle differences per section-10 tag (`untagged` for the unexplained ones)."""
+        counts: dict[str, int] = {}
+        for row in self.oracle or []:
+            key = row.tag or "untagged"
+            counts[key] = counts.get(key, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+def function_of(op: Operation) -> Operation | None:
+    """The top-level function (or global) an op belongs to."""
+    for x in op.ancestors():
+        if optable.info(x).role in (Role.FUNCTION, Role.GLOBAL) and x.parent_op is not None \
+                and optable.info(x.parent_op).role == Role.MODULE:
+            return x
+    return None
+
+
+def annotated_ops(module: Module) -> list[Operation]:
+    """Ops that can carry annotations, in source order (globals, then each function body)."""
+    out: list[Operation] = []
+    for top in module.top_level_ops():
+        role = optable.info(top).role
+        if role == Role.GLOBAL:
+            out.append(top)
+        elif role == Role.FUNCTION:
+            out.extend(top.walk())
+    return out
+
+
+# --------------------------------------------------------------------------- oracle tags
+TAG_PINNING = "10.1#2 pinning (PR #20945)"
+TAG_HAL_PIN = "10.1#3 HAL ops pin only with on(...)"
+TAG_SCF = "10.1#12-14 scf region edges"
+TAG_UNUSED_GLOBAL = "10.1#15 globals without uses (Q13)"
+TAG_DEFAULT = "10.1#9 default fallback"
+
+
+class Tagger:
+    """Explains an iree-opt difference by a spec section-10 item, when one applies."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.explorer = Explorer(module)
+        cs = build_constraints(module, self.explorer)
+        self.pinned: dict[int, list[Operation]] = {}
+        for edge in cs.edges:
+            if edge.rule.startswith("4.1.1") and edge.op is not None:
+                kind, subject = cs.keys[edge.reader]
+                self.pinned.setdefault(id(subject), []).append(edge.op)
+        self.has_default = any(op.attr("stream.affinity.default") is not None
+                               for op in module.root.walk())
+
+    def _values(self, op: Operation, attribute: str) -> list[Value]:
+        if attribute.endswith(".operands"):
+            return list(op.operands)
+        if attribute.endswith(".results"):
+            return list(op.results)
+        return list(op.operands) + list(op.results)
+
+    def tag(self, op: Operation, attribute: str, ours: str | None,
+            theirs: str | None) -> str | None:
+        """The section-10 item that explains a difference on `op`/`attribute`, or None."""
+        role = optable.info(op).role
+        if role == Role.GLOBAL and self.explorer.global_info(op) is None:
+            return TAG_UNUSED_GLOBAL
+        pins = [p for v in self._values(op, attribute) for p in self.pinned.get(id(v), [])]
+        if pins:
+            if any(optable.info(p).pins and p.attr("on") is None and p.attr("affinity") is None
+                   for p in pins):
+                return TAG_HAL_PIN
+            return TAG_PINNING
+        if any(optable.info(x).role in (Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF,
+                                        Role.REGION_BRANCH) for x in op.ancestors()) \
+                or any(isinstance(v, Value) and _defined_by_region_op(v)
+                       for v in self._values(op, attribute)):
+            return TAG_SCF
+        if self.has_default and (ours in (None, "[]") or (ours or "").count("[]")):
+            return TAG_DEFAULT
+        return None
+
+
+def _defined_by_region_op(v: Value) -> bool:
+    owner = getattr(v, "owner", None)
+    return isinstance(owner, Operation) and optable.info(owner).role in (
+        Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF, Role.REGION_BRANCH)
+
+
+def _norm(text: str | None) -> str | None:
+    return None if text is None else "".join(text.split())
+
+
+def oracle_rows(case_index: int, module: Module, case_text: str, ours_text: str,
+                filename: str) -> list[Row]:
+    """Differences between our annotation of a case and iree-opt's, tagged where explained."""
+    from placement.oracle import run_iree_opt
+
+    theirs_text = run_iree_opt(["--iree-stream-annotate-affinities"], case_text)
+    ours = parse(ours_text, filename)
+    theirs = parse(theirs_text, filename + " (iree-opt)")
+    a, b, src = annotated_ops(ours), annotated_ops(theirs), annotated_ops(module)
+    if [op.name for op in a] != [op.name for op in b]:
+        raise PlacementError("iree-opt's output does not have the same ops as the input; "
+                             "cannot align them", filename)
+    tagger = Tagger(module)
+    rows = []
+    for x, y, orig in zip(a, b, src, strict=True):
+        for name in ("stream.affinities", "stream.affinities.operands",
+                     "stream.affinities.results"):
+            mine, other = x.attributes.get(name), y.attributes.get(name)
+            if _norm(mine) != _norm(other):
+                rows.append(Row(case_index, orig, name, mine, other,
+                                tagger.tag(orig, name, mine, other)))
+    return rows
+
+
+def run_check(path: str, split: bool, oracle: bool) -> CheckReport:
+    """Run both engines (and iree-opt) on every case of an input."""
+    name, text = read_input(path)
+    report = CheckReport(name)
+    if oracle:
+        from placement.oracle import find_iree_opt
+
+        if find_iree_opt() is None:
+            raise PlacementError("--oracle needs iree-opt: pip install 'placement[oracle]' "
+                                 "(iree-base-compiler==3.13.0) or set PLACEMENT_IREE_OPT")
+        report.oracle = []
+    for i, case in enumerate(split_cases(text, split)):
+        if split and not case.text.strip():
+            continue
+        report.cases += 1
+        module = parse(case.text, name)
+        fixpoint = solve_module(module, "fixpoint")
+        z3 = solve_module(module, "z3")
+        for d in disagreements(module, fixpoint, z3):
+            report.engines.append(Row(i, d.op, d.attribute, d.left, d.right))
+        if report.oracle is not None:
+            report.oracle.extend(oracle_rows(i, module, case.text,
+                                             annotate_text(module, fixpoint), name))
+    return report
+
+
+def _location(op: Operation) -> str:
+    return f"{op.loc.line}:{op.loc.col}"
+
+
+def _func_name(op: Operation) -> str:
+    func = function_of(op)
+    return (symbol_name(func) or func.name) if func is not None else "-"
+
+
+def print_report(report: CheckReport, console: Console) -> None:
+    """Rich tables of the disagreements, or one-line OKs."""
+    if report.engines:
+        table = Table(title=f"engines disagree: {len(report.engines)} attribute(s)",
+                      title_justify="left")
+        for col in ("case", "function", "op", "location", "attribute", "fixpoint", "z3"):
+            table.add_column(col)
+        for r in report.engines:
+            table.add_row(*map(Text, (str(r.case), _func_name(r.op), r.op.name,
+                                      _location(r.op), r.attribute, r.left or "(none)",
+                                      r.right or "(none)")))
+        console.print(table)
+    else:
+        console.print(f"OK: fixpoint and z3 agree on {report.cases} case(s) of {report.file}")
+    if report.oracle is None:
+        return
+    if not report.oracle:
+        console.print(f"OK: iree-opt agrees on {report.cases} case(s)")
+        return
+    table = Table(title=f"iree-opt differs: {len(report.oracle)} attribute(s)",
+                  title_justify="left")
+    for col in ("case", "function", "op", "location", "attribute", "ours", "iree-opt", "tag"):
+        table.add_column(col)
+    for r in report.oracle:
+        table.add_row(*map(Text, (str(r.case), _func_name(r.op), r.op.name, _location(r.op),
+                                  r.attribute, r.left or "(none)", r.right or "(none)",
+                                  r.tag or "untagged")))
+    console.print(table)
+    counts = ", ".join(f"{k}: {v}" for k, v in report.tag_counts().items())
+    console.print(Text(f"iree-opt differences: {len(report.oracle)} ({counts})"))
+
+
+def report_json(report: CheckReport) -> dict[str, object]:
+    """The `placement.check/1` JSON document."""
+    doc: dict[str, object] = {
+        "schema": "placement.check/1", "file": report.file, "cases": report.cases,
+        "engines_agree": not report.engines,
+        "engine_disagreements": [r.as_json("fixpoint", "z3") for r in report.engines],
+    }
+    if report.oracle is not None:
+        doc["oracle"] = {"differences": [r.as_json("ours", "iree_opt") for r in report.oracle],
+                         "count": len(report.oracle), "by_tag": report.tag_counts()}
+    return doc
+
+
+def check_command(
+    input: Annotated[str, typer.Argument(help="Input MLIR file, or '-' for stdin.")],
+    split_input_file: Annotated[bool, typer.Option(
+        "--split-input-file", help="Treat '// -----' lines as case separators.")] = False,
+    oracle: Annotated[bool, typer.Option(
+        "--oracle", help="Also compare with IREE's iree-opt (the `oracle` extra).")] = False,
+    strict_oracle: Annotated[bool, typer.Option(
+        "--strict-oracle", help="Fail (exit 1) on iree-opt differences too; implies --oracle.")
+    ] = False,
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="table or json.")
+                      ] = CheckFormat.table,
+) -> None:
+    """Cross-check the fixpoint and Z3 engines (and optionally iree-opt) on a module.
+
+    Exit 0 when the engines agree, 1 when they disagree, 2 on bad input. Differences from
+    iree-opt (IREE 3.13 drifted from the seed, spec section 10) are listed, tagged and counted,
+    and only fail the command with --strict-oracle.
+
+    Examples:
+
+      placement check model.mlir
+
+      placement check --split-input-file --oracle cases.mlir --format json
+    """
+    report = run_check(input, split_input_file, oracle or strict_oracle)
+    if format == CheckFormat.json:
+        sys.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
+    else:
+        print_report(report, Console(highlight=False, width=200))
+    if report.engines or (strict_oracle and report.oracle):
+        raise typer.Exit(1)
