@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,19 @@ def test_same_arguments_give_identical_text() -> None:
             a = generate_module(seed, n_ops=n_ops, n_devices=n_devices)
             b = generate_module(seed, n_ops=n_ops, n_devices=n_devices)
             assert a == b
+
+
+def test_text_does_not_depend_on_hash_seed() -> None:
+    code = ("import sys; from placement.testing.generate import generate_module; "
+            "sys.stdout.write(''.join(generate_module(s, n_ops=120, n_devices=9) "
+            "for s in range(10)))")
+    outs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, check=True, cwd=Path(__file__).resolve().parent.parent)
+        outs.add(proc.stdout)
+    assert len(outs) == 1
 
 
 def test_feature_subsets_are_deterministic() -> None:
