@@ -144,6 +144,9 @@ def _register_commands() -> None:
     from placement.commands.check import check_command
 
     app.command("check")(check_command)
+    from placement.commands.explain import explain_command
+
+    app.command("explain")(explain_command)
 
 
 _register_commands()
