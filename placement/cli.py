@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -162,6 +163,10 @@ class EnginesDisagree(Exception):
 
 def run(argv: list[str]) -> int:
     """Run the command line on `argv`; return the exit code (2: bad input, 1: disagreement)."""
+    # A run builds one large acyclic-in-practice object graph and exits: the cyclic garbage
+    # collector only rescans it (superlinear on big modules), so it is paused for the run.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         result = app(args=argv, prog_name="placement", standalone_mode=False)
     except PlacementError as e:
@@ -185,6 +190,9 @@ def run(argv: list[str]) -> int:
         print(f"error: internal error: {type(e).__name__}: {e} (set PLACEMENT_DEBUG=1 for a "
               "traceback, and please report it)", file=sys.stderr)
         return 3
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return result if isinstance(result, int) else 0
 
 

@@ -341,8 +341,13 @@ def tied_results(op: Operation, operand_index: int) -> list[int]:
 
 def info(op: Operation | str) -> OpInfo:
     """The table row of an op (or op name); unknown ops get the conservative default."""
-    name = op if isinstance(op, str) else op.name
-    return TABLE.get(name, UNKNOWN)
+    if isinstance(op, str):
+        return TABLE.get(op, UNKNOWN)
+    row: OpInfo | None = op.row
+    if row is None:
+        row = TABLE.get(op.name, UNKNOWN)
+        op.row = row
+    return row
 
 
 def canonical_name(name: str) -> str:

@@ -66,7 +66,12 @@ class SeedRules:
         what the two walks would, in linear total time over all values.
         """
         bits = self._pins_up(value) | self._pins_down(value)
-        return [op for i, op in enumerate(self._pin_ops) if bits >> i & 1]
+        pins = []
+        while bits:
+            low = bits & -bits
+            pins.append(self._pin_ops[low.bit_length() - 1])
+            bits ^= low
+        return pins
 
     def _pin_bit(self, op: Operation) -> int:
         index = self._pin_index.get(id(op))
@@ -138,7 +143,16 @@ class SeedRules:
 
     # ------------------------------------------------------------------ C
     def consumer(self, value: Value) -> Reads:
-        """C(v): where the value is used."""
+        """C(v): where the value is used.
+
+        The seed walks every use reachable from v (walkTransitiveUses, ties not followed)
+        and joins each use's reads. That union is, by construction of the walk, the reads of
+        v's own uses joined with C(w) for every value w those uses forward to (block
+        arguments, callee arguments, call results, region results, loaded values): C(w) is
+        the same walk started at w. Reading C(w) instead of re-walking keeps the element
+        graph linear in the module (each use is read once, not once per upstream value).
+        The Z3 model encodes the literal walk, so the cross-check covers this identity.
+        """
         out = Reads()
         explorer = self.explorer
 
@@ -186,7 +200,14 @@ class SeedRules:
             elif role == Role.GLOBAL_STORE:
                 self._read_global(out, op)
 
-        out.incomplete |= explorer.walk_transitive_uses(value, on_use, follow_ties=False)
+        for use in value.uses:
+            if optable.info(use.owner).ignored_by_explorer:
+                continue
+            on_use(use)
+            forwards, incomplete = explorer.expand_use(use, follow_ties=False)
+            out.incomplete |= incomplete
+            for w in forwards:
+                out.add(Kind.C, w)
         return out
 
     def _consumer_yield(self, out: Reads, op: Operation, idx: int) -> None:

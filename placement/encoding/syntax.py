@@ -55,7 +55,7 @@ class OpText:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        raw = tokenize(module.source, module.filename)
+        raw = tokenize(module.source, module.filename, split_angles=True)
         self.toks = Tokens()  # without newline tokens
         for k, t, st in zip(raw.kinds, raw.texts, raw.starts, strict=True):
             if k != NL:

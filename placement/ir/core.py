@@ -110,6 +110,7 @@ class Operation:
     tied: dict[int, int] = field(default_factory=dict)
     parent: Block | None = None
     syntax: SyntaxInfo = field(default_factory=SyntaxInfo)
+    row: Any = None  # cache of the op-table row (placement.ops.info)
 
     def attr(self, name: str) -> str | None:
         """The source text of attribute `name`, from the dictionary or the syntax."""

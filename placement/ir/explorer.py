@@ -47,16 +47,8 @@ class GlobalInfo:
     op: Operation
     uses: list[Operation] = field(default_factory=list)
     is_indirect: bool = False
-
-    @property
-    def loads(self) -> list[Operation]:
-        """The `util.global.load` ops of the global."""
-        return [u for u in self.uses if optable.info(u).role == Role.GLOBAL_LOAD]
-
-    @property
-    def stores(self) -> list[Operation]:
-        """The `util.global.store` ops of the global."""
-        return [u for u in self.uses if optable.info(u).role == Role.GLOBAL_STORE]
+    loads: list[Operation] = field(default_factory=list)  # the util.global.load uses
+    stores: list[Operation] = field(default_factory=list)  # the util.global.store uses
 
 
 def symbol_name(op: Operation) -> str | None:
@@ -122,6 +114,10 @@ class Explorer:
                     gi.is_indirect = True
                 else:
                     gi.uses.append(op)
+                    if row.role == Role.GLOBAL_LOAD:
+                        gi.loads.append(op)
+                    elif row.role == Role.GLOBAL_STORE:
+                        gi.stores.append(op)
             if row.role == Role.CALL:
                 callee = self.callee(op)
                 if callee is None:

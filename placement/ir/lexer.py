@@ -1,6 +1,9 @@
 """Tokenizer for MLIR's textual IR.
 
 One compiled regular expression splits the text into tokens; token kinds are short strings.
+A name followed by a flat angle group (`tensor<4x?xf32>`, `#hal.device.promise<@d>`) is one
+token, which keeps the token count (and the parse time) down; nested or bracketed groups
+(`dense<[1, 2]>`, `affine_map<(d0) -> (d0)>`) are tokenized piece by piece.
 Comments are dropped from the token stream but their spans are kept (the printer removes them,
 as `iree-opt` does).
 """
@@ -25,7 +28,7 @@ BARE = "bare"
 PUNCT = "punct"
 EOF = "eof"
 
-_TOKEN_RE = re.compile(
+_TOKEN_PATTERN = (
     r"""
     (?P<ws>[ \t\r\f\v]+)
   | (?P<nl>\n)
@@ -34,15 +37,17 @@ _TOKEN_RE = re.compile(
   | (?P<value>%(?:[A-Za-z_$.\-][\w$.\-]*|\d+)(?:\#\d+)?)
   | (?P<symbol>@(?:[A-Za-z_$.\-][\w$.\-]*|\d+|"(?:[^"\\\n]|\\.)*"))
   | (?P<caret>\^[\w$.\-]+)
-  | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*)
-  | (?P<bang>![A-Za-z_$.\-][\w$.\-]*)
+  | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]]*>)?)
+  | (?P<bang>![A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]]*>)?)
   | (?P<number>0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
-  | (?P<bare>[A-Za-z_][\w$.]*)
+  | (?P<bare>[A-Za-z_][\w$.]*(?:<[^<>"\n(){}\[\]]*>)?)
   | (?P<punct>->|::|=>|>=|<=|==|\.\.\.|[(){}\[\]<>,=:*?+\-/|&~;!.])
   | (?P<bad>.)
-    """,
-    re.VERBOSE,
+    """
 )
+_ANGLE = r'(?:<[^<>"\n(){}\[\]]*>)?'
+_TOKEN_RE = re.compile(_TOKEN_PATTERN, re.VERBOSE)
+_SPLIT_TOKEN_RE = re.compile(_TOKEN_PATTERN.replace(_ANGLE, ""), re.VERBOSE)
 
 
 @dataclass(slots=True)
@@ -55,11 +60,15 @@ class Tokens:
     comments: list[tuple[int, int]] = field(default_factory=list)
 
 
-def tokenize(source: str, filename: str) -> Tokens:
-    """Split `source` into tokens; raise a located PlacementError on a character MLIR rejects."""
+def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
+    """Split `source` into tokens; raise a located PlacementError on a character MLIR rejects.
+
+    With `split_angles`, flat angle groups are tokenized piece by piece too (`tensor`, `<`, ...).
+    """
     toks = Tokens()
     kinds, texts, starts = toks.kinds, toks.texts, toks.starts
-    for m in _TOKEN_RE.finditer(source):
+    pattern = _SPLIT_TOKEN_RE if split_angles else _TOKEN_RE
+    for m in pattern.finditer(source):
         kind = m.lastgroup
         if kind == "ws":
             continue

@@ -701,7 +701,7 @@ class Parser:
             if k == STRING and not depth_stack:
                 op.syntax.strings.append(t)
             if row.leading_type_attr and not depth_stack and colon_tok < 0 and (
-                    k == BANG or (k == BARE and self._is(i + 1, "<"))) \
+                    k == BANG or (k == BARE and ("<" in t or self._is(i + 1, "<")))) \
                     and row.leading_type_attr not in op.syntax_attrs:
                 end = self._attr_end(i)
                 op.syntax_attrs[row.leading_type_attr] = self._text(i, end)
