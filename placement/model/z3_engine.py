@@ -18,17 +18,15 @@ strictly shrinks M, so this terminates. See docs/z3-model.md.
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import z3
+from z3 import z3core
 
 from placement.ir.core import Module
 from placement.ir.explorer import Explorer
 from placement.model.constraints import ConstraintSystem, build_constraints
 from placement.solution import Solution, State
-
-_TRUE = re.compile(r"\(define-fun (\w+) \(\) Bool\s+true\)")
-
 
 class MinimalityError(RuntimeError):
     """Z3 returned something that is not a model of the clauses (should never happen)."""
@@ -39,6 +37,13 @@ def least_model(ctx: z3.Context, atoms: list[str], facts: list[str],
     """The least model of `facts` and `body -> head` clauses, with Z3's proof of minimality."""
     if not facts:
         return set()  # with no facts the empty set is a model, and trivially the least one
+    # Atoms no fact or clause mentions are false in the least model: only the others are
+    # given to Z3 (and proved minimal).
+    mentioned = set(facts)
+    for b, h in clauses:
+        mentioned.add(b)
+        mentioned.add(h)
+    atoms = [a for a in atoms if a in mentioned]
     lines = [f"(declare-const {a} Bool)" for a in atoms]
     lines += [f"(assert {a})" for a in facts]
     lines += [f"(assert (=> {b} {h}))" for b, h in clauses]
@@ -46,7 +51,7 @@ def least_model(ctx: z3.Context, atoms: list[str], facts: list[str],
     solver.from_string("\n".join(lines))
     if solver.check() != z3.sat:
         raise MinimalityError("definite Horn clauses reported unsatisfiable")
-    model = set(_TRUE.findall(solver.model().sexpr()))
+    model = _true_atoms(solver.model())
     while True:
         _check_model(model, facts, clauses)
         solver.push()
@@ -57,11 +62,43 @@ def least_model(ctx: z3.Context, atoms: list[str], facts: list[str],
         if answer == z3.unsat:
             solver.pop()
             return model  # proved: no model strictly below M
-        smaller = set(_TRUE.findall(solver.model().sexpr())) & model
+        smaller = _true_atoms(solver.model()) & model
         solver.pop()
         if not smaller < model:
             raise MinimalityError("minimality check did not shrink the model")
         model = smaller
+
+
+def _raw(fn: Any) -> Any:
+    """The unchecked C entry point behind a z3core wrapper (the wrapper itself if hidden)."""
+    defaults = getattr(fn, "__defaults__", None) or ()
+    return getattr(defaults[-1], "f", fn) if defaults else fn
+
+
+_NUM_CONSTS = _raw(z3core.Z3_model_get_num_consts)
+_CONST_DECL = _raw(z3core.Z3_model_get_const_decl)
+_CONST_INTERP = _raw(z3core.Z3_model_get_const_interp)
+_BOOL_VALUE = _raw(z3core.Z3_get_bool_value)
+_DECL_NAME = _raw(z3core.Z3_get_decl_name)
+_SYMBOL_STRING = _raw(z3core.Z3_get_symbol_string)
+
+
+def _true_atoms(model: z3.ModelRef) -> set[str]:
+    """Names of the Boolean constants a model sets to true.
+
+    Calls the Z3 C entry points without the Python wrappers' per-call error check and without
+    printing the model: this loop runs once per atom, and through the checked API (or
+    `model.sexpr()`) it dominated the engine's time.
+    """
+    ctx, ref = model.ctx.ref(), model.model
+    true = z3.Z3_L_TRUE
+    out: set[str] = set()
+    for i in range(_NUM_CONSTS(ctx, ref)):
+        decl = _CONST_DECL(ctx, ref, i)
+        if _BOOL_VALUE(ctx, _CONST_INTERP(ctx, ref, decl)) == true:
+            name = _SYMBOL_STRING(ctx, _DECL_NAME(ctx, decl))
+            out.add(name.decode() if isinstance(name, bytes) else str(name))
+    return out
 
 
 def _check_model(model: set[str], facts: list[str], clauses: list[tuple[str, str]]) -> None:
