@@ -28,6 +28,7 @@ from placement.ir.explorer import Explorer
 from placement.model.constraints import ConstraintSystem, build_constraints
 from placement.solution import Solution, State
 
+
 class MinimalityError(RuntimeError):
     """Z3 returned something that is not a model of the clauses (should never happen)."""
 
