@@ -7,6 +7,7 @@ to write, an op to print in generic form, a type to change); `render` applies th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from placement import ops as optable
@@ -85,11 +86,11 @@ def format_attr_dict(entries: dict[str, str]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+_BARE_KEY = re.compile(r"[A-Za-z_][\w$.]*\Z")
+
+
 def _key(name: str) -> str:
-    if name and (name[0].isalpha() or name[0] == "_") and all(
-            c.isalnum() or c in "_$." for c in name):
-        return name
-    return '"' + name + '"'
+    return name if _BARE_KEY.match(name) else '"' + name + '"'
 
 
 def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]) -> list[Edit]:
