@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 
 from placement.ir.parser import parse
+from placement.oracle import find_iree_opt
 from placement.testing.generate import (
     ALL_FEATURES,
     FEATURES,
@@ -29,11 +29,8 @@ _TIED_SIGNATURE = re.compile(r"^\s*util\.func .*\) -> (\(|\([^\n]*, )?%arg\d", r
 
 
 def _iree_opt() -> str | None:
-    """The iree-opt to use as oracle: $PLACEMENT_IREE_OPT, else iree-opt on PATH."""
-    env = os.environ.get("PLACEMENT_IREE_OPT")
-    if env:
-        return env
-    return shutil.which("iree-opt")
+    """The iree-opt to use as oracle (see `placement.oracle.find_iree_opt`)."""
+    return find_iree_opt()
 
 
 def _corpus(count: int, start: int = 0) -> list[tuple[str, str]]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from placement.encoding.cli import make_app
+from placement.oracle import find_iree_opt
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PLACEMENT_SHARED", ROOT.parent / "shared"))
@@ -24,11 +24,8 @@ def golden_cases() -> list[str]:
 
 
 def iree_opt() -> str | None:
-    """The oracle `iree-opt`, if installed (env PLACEMENT_IREE_OPT or PATH)."""
-    env = os.environ.get("PLACEMENT_IREE_OPT")
-    if env and Path(env).exists():
-        return env
-    return shutil.which("iree-opt")
+    """The oracle `iree-opt`, if installed (see `placement.oracle.find_iree_opt`)."""
+    return find_iree_opt()
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
