@@ -8,14 +8,15 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from placement.diagnostics import PlacementError
-from placement.encoding.report import UnifyResult, to_json_text, to_table
-from placement.encoding.unify import parse_chunk, rewritten, split_chunks, unify_module
-from placement.model.encoding_cpsat import Weights
+
+if TYPE_CHECKING:  # the solver stack (OR-Tools) loads only when `unify` runs
+    from placement.encoding.report import UnifyResult
+    from placement.model.encoding_cpsat import Weights
 
 
 class Policy(StrEnum):
@@ -27,6 +28,12 @@ class Format(StrEnum):
     MLIR = "mlir"
     TABLE = "table"
     JSON = "json"
+
+
+def _weights(text: str) -> Weights:
+    from placement.model.encoding_cpsat import Weights
+
+    return Weights.parse(text)
 
 
 def parse_budgets(items: list[str]) -> dict[str, int]:
@@ -52,6 +59,9 @@ def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
               budgets: dict[str, int], weights: Weights,
               rewrite_executables: bool = False) -> str:
     """The text `placement unify` prints for one input."""
+    from placement.encoding.report import to_json_text, to_table
+    from placement.encoding.unify import parse_chunk, rewritten, split_chunks, unify_module
+
     chunks = split_chunks(source) if split else [(0, source)]
     results: list[UnifyResult] = []
     outputs: list[str] = []
@@ -112,7 +122,7 @@ def unify_command(
             raise PlacementError(f"cannot read input: {e}", str(file)) from None
         text = run_unify(source, "<stdin>" if stdin else str(file), policy.value,
                          split_input_file, fmt.value, parse_budgets(budget or []),
-                         Weights.parse(weights), rewrite_executables)
+                         _weights(weights), rewrite_executables)
         if output is not None:
             try:
                 output.write_text(text)
