@@ -22,6 +22,7 @@ from placement.ir.core import (
     Location,
     Module,
     Operation,
+    OpResult,
     Region,
     SyntaxInfo,
     Value,
@@ -338,11 +339,11 @@ class Parser:
         name_tok = self.pos
         k = kinds[name_tok]
         if k == STRING:
-            op = Operation(texts[name_tok][1:-1], self._loc(start))
-            op.syntax = SyntaxInfo(start=start, generic=True)
+            op = Operation(texts[name_tok][1:-1], self._loc(start),
+                           syntax=SyntaxInfo(start=start, generic=True))
         elif k == BARE:
-            op = Operation(optable.canonical_name(texts[name_tok]), self._loc(start))
-            op.syntax = SyntaxInfo(start=start)
+            op = Operation(optable.canonical_name(texts[name_tok]), self._loc(start),
+                           syntax=SyntaxInfo(start=start))
         else:
             got = texts[name_tok] or "end of file"
             raise self.error(f"expected an operation name, found '{got}'")
@@ -365,17 +366,20 @@ class Parser:
 
     def _make_results(self, op: Operation, names: list[tuple[str, int, int]],
                       types: list[str]) -> None:
-        from placement.ir.core import OpResult
-
         n = sum(c for _, c, _ in names)
         if len(types) != n:
             types = (types + [""] * n)[-n:] if n else []
         i = 0
+        aliases = self.module.type_aliases
         for name, count, off in names:
             group = []
+            loc = op.loc if off == op.loc.offset else self._loc(off)
             for j in range(count):
                 rname = name if count == 1 else f"{name}#{j}" if name else ""
-                res = OpResult(op, i, self.module.resolve_type(types[i]), rname, self._loc(off))
+                ty = types[i]
+                if ty in aliases:
+                    ty = self.module.resolve_type(ty)
+                res = OpResult(op, i, ty, rname, loc)
                 op.results.append(res)
                 group.append(res)
                 i += 1
