@@ -22,11 +22,12 @@ from placement.annotate import annotate_text, solve_module
 from placement.check import disagreements
 from placement.diagnostics import PlacementError
 from placement.inputs import read_input, split_cases
-from placement.ir.core import Module, Operation, Value
+from placement.ir.core import Module, Operation
 from placement.ir.explorer import Explorer, symbol_name
 from placement.ir.parser import parse
 from placement.model.constraints import build_constraints
 from placement.ops import Role
+from placement.solution import Kind
 
 
 class CheckFormat(StrEnum):
@@ -107,26 +108,44 @@ TAG_DEFAULT = "10.1#9 default fallback"
 
 
 class Tagger:
-    """Explains an iree-opt difference by a spec section-10 item, when one applies."""
+    """Explains an iree-opt difference by a spec section-10 item, when one applies.
+
+    A difference is attributed to an item when the differing element *depends* on what that
+    item changed: the elements behind the attribute (O for `stream.affinities`, P for the
+    operand/result lists) reach, through the model's read edges, a pinned producer (10.1#2/#3)
+    or an scf region edge (10.1#12-14). Globals without uses are 10.1#15 (Q13).
+    """
 
     def __init__(self, module: Module) -> None:
         self.module = module
         self.explorer = Explorer(module)
-        cs = build_constraints(module, self.explorer)
-        self.pinned: dict[int, list[Operation]] = {}
-        for edge in cs.edges:
-            if edge.rule.startswith("4.1.1") and edge.op is not None:
-                kind, subject = cs.keys[edge.reader]
-                self.pinned.setdefault(id(subject), []).append(edge.op)
+        self.cs = build_constraints(module, self.explorer)
+        self.reads = self.cs.reads_of()
         self.has_default = any(op.attr("stream.affinity.default") is not None
                                for op in module.root.walk())
 
-    def _values(self, op: Operation, attribute: str) -> list[Value]:
+    def _elements(self, op: Operation, attribute: str) -> list[int]:
         if attribute.endswith(".operands"):
-            return list(op.operands)
-        if attribute.endswith(".results"):
-            return list(op.results)
-        return list(op.operands) + list(op.results)
+            keys = [(Kind.P, v) for v in op.operands]
+        elif attribute.endswith(".results"):
+            keys = [(Kind.P, v) for v in op.results]
+        else:
+            keys = [(Kind.O, op), (Kind.G, op)]
+        found = [self.cs.find(kind, subject) for kind, subject in keys]
+        return [e for e in found if e is not None]
+
+    def _reached_rules(self, roots: list[int]) -> list[tuple[str, Operation | None]]:
+        seen = set(roots)
+        stack = list(roots)
+        rules: list[tuple[str, Operation | None]] = []
+        while stack:
+            e = stack.pop()
+            for edge in self.reads[e]:
+                rules.append((edge.rule, edge.op))
+                if edge.source not in seen:
+                    seen.add(edge.source)
+                    stack.append(edge.source)
+        return rules
 
     def tag(self, op: Operation, attribute: str, ours: str | None,
             theirs: str | None) -> str | None:
@@ -134,26 +153,23 @@ class Tagger:
         role = optable.info(op).role
         if role == Role.GLOBAL and self.explorer.global_info(op) is None:
             return TAG_UNUSED_GLOBAL
-        pins = [p for v in self._values(op, attribute) for p in self.pinned.get(id(v), [])]
+        rules = self._reached_rules(self._elements(op, attribute))
+        pins = [p for rule, p in rules if rule.startswith("4.1.1") and p is not None]
         if pins:
-            if any(optable.info(p).pins and p.attr("on") is None and p.attr("affinity") is None
-                   for p in pins):
+            if any(p.attr("on") is None and p.attr("affinity") is None for p in pins):
                 return TAG_HAL_PIN
             return TAG_PINNING
-        if any(optable.info(x).role in (Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF,
-                                        Role.REGION_BRANCH) for x in op.ancestors()) \
-                or any(isinstance(v, Value) and _defined_by_region_op(v)
-                       for v in self._values(op, attribute)):
+        in_scf = any(optable.info(x).role in _SCF_ROLES for x in op.ancestors())
+        if in_scf or any("scf" in rule for rule, _ in rules) or any(
+                p is not None and optable.info(p).role in _SCF_ROLES for _, p in rules):
             return TAG_SCF
-        if self.has_default and (ours in (None, "[]") or (ours or "").count("[]")):
+        if self.has_default and (ours is None or "[]" in ours):
             return TAG_DEFAULT
         return None
 
 
-def _defined_by_region_op(v: Value) -> bool:
-    owner = getattr(v, "owner", None)
-    return isinstance(owner, Operation) and optable.info(owner).role in (
-        Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF, Role.REGION_BRANCH)
+_SCF_ROLES = (Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF, Role.REGION_BRANCH, Role.YIELD,
+              Role.CONDITION)
 
 
 def _norm(text: str | None) -> str | None:
