@@ -27,7 +27,7 @@ from placement.ir.explorer import Explorer, symbol_name
 from placement.ir.parser import parse
 from placement.model.constraints import build_constraints
 from placement.ops import Role
-from placement.solution import Kind
+from placement.solution import Kind, Subject
 
 
 class CheckFormat(StrEnum):
@@ -125,6 +125,7 @@ class Tagger:
                                for op in module.root.walk())
 
     def _elements(self, op: Operation, attribute: str) -> list[int]:
+        keys: list[tuple[Kind, Subject]]
         if attribute.endswith(".operands"):
             keys = [(Kind.P, v) for v in op.operands]
         elif attribute.endswith(".results"):
