@@ -160,7 +160,9 @@ class Tagger:
             if any(p.attr("on") is None and p.attr("affinity") is None for p in pins):
                 return TAG_HAL_PIN
             return TAG_PINNING
-        in_scf = any(optable.info(x).role in _SCF_ROLES for x in op.ancestors())
+        in_scf = any(optable.info(x).role in _SCF_ROLES for x in op.ancestors()) or any(
+            optable.info(u.owner).role in _SCF_ROLES  # e.g. an scf.for init (Q7)
+            for v in list(op.operands) + list(op.results) for u in v.uses)
         if in_scf or any("scf" in rule for rule, _ in rules) or any(
                 p is not None and optable.info(p).role in _SCF_ROLES for _, p in rules):
             return TAG_SCF
