@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 
 from placement import ops as optable
 from placement.diagnostics import PlacementError
@@ -388,7 +389,7 @@ class Parser:
 
     def _parse_generic_body(self, op: Operation) -> list[str]:
         self._expect("(")
-        self._parse_value_list(op, ")")
+        self._comma_list(")", lambda: self._operand(op))
         if self._is(self.pos, "["):
             self.pos += 1
             while not self._is(self.pos, "]"):
@@ -402,15 +403,7 @@ class Parser:
             self._expect(">")
         if self._is(self.pos, "("):
             self.pos += 1
-            while True:
-                self._skip_nl()
-                if self._is(self.pos, ")"):
-                    self.pos += 1
-                    break
-                op.regions.append(self._parse_region(op, []))
-                self._skip_nl()
-                if self._is(self.pos, ","):
-                    self.pos += 1
+            self._comma_list(")", lambda: op.regions.append(self._parse_region(op, [])))
         if self._is(self.pos, "{"):
             self._parse_attr_dict(op)
         self._expect(":")
@@ -425,19 +418,27 @@ class Parser:
         if self.texts[self.pos] == "loc" and self._is(self.pos + 1, "("):
             self.pos = self._skip_balanced(self.pos + 1)
 
-    def _parse_value_list(self, op: Operation, close: str) -> None:
+    def _comma_list(self, close: str, item: Callable[[], None]) -> None:
+        """Parse `item (, item)* close` (the opening bracket is already consumed)."""
         while True:
             self._skip_nl()
             if self._is(self.pos, close):
                 self.pos += 1
                 return
-            if self.kinds[self.pos] != VALUE:
-                raise self.error("expected SSA operand")
-            add_use(op, self._lookup(self.texts[self.pos], self.starts[self.pos]))
-            self.pos += 1
+            item()
             self._skip_nl()
             if self._is(self.pos, ","):
                 self.pos += 1
+
+    def _operand(self, op: Operation) -> None:
+        """One `%value` operand, with an optional `: type` (successor operand lists)."""
+        if self.kinds[self.pos] != VALUE:
+            raise self.error("expected SSA operand")
+        add_use(op, self._lookup(self.texts[self.pos], self.starts[self.pos]))
+        self.pos += 1
+        if self._is(self.pos, ":"):
+            self._skip_nl()
+            self.pos = self._attr_end(self.pos + 1)
 
     def _parse_successor(self, op: Operation) -> None:
         self._skip_nl()
@@ -452,21 +453,7 @@ class Parser:
         first = len(op.operands)
         if self._is(self.pos, "("):
             self.pos += 1
-            while True:
-                self._skip_nl()
-                if self._is(self.pos, ")"):
-                    self.pos += 1
-                    break
-                if self.kinds[self.pos] == VALUE:
-                    add_use(op, self._lookup(self.texts[self.pos], self.starts[self.pos]))
-                    self.pos += 1
-                elif self._is(self.pos, ":"):
-                    self.pos = self._attr_end(self.pos + 1) if not self._is(
-                        self.pos + 1, "(") else self._skip_balanced(self.pos + 1)
-                elif self._is(self.pos, ","):
-                    self.pos += 1
-                else:
-                    self.pos = self._attr_end(self.pos)
+            self._comma_list(")", lambda: self._operand(op))
         op.successors.append(target)
         op.successor_operands.append((first, len(op.operands) - first))
 
