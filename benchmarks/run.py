@@ -124,8 +124,12 @@ def run_measured(cmd: list[str], timeout: float) -> dict[str, Any]:
 
 
 def find_iree_opt() -> str | None:
-    """$PLACEMENT_IREE_OPT, else iree-opt on PATH."""
-    return os.environ.get("PLACEMENT_IREE_OPT") or shutil.which("iree-opt")
+    """$PLACEMENT_IREE_OPT, else iree-opt on PATH (the project's shared lookup if present)."""
+    try:
+        from placement.oracle import find_iree_opt as shared
+    except ImportError:
+        return os.environ.get("PLACEMENT_IREE_OPT") or shutil.which("iree-opt")
+    return shared()
 
 
 def bench_ours(path: Path, engine: str, timeout: float, use_tracemalloc: bool) -> dict[str, Any]:
