@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from placement.ir.parser import parse
 from placement.oracle import find_iree_opt
 from placement.testing.generate import (
-    ALL_FEATURES,
     FEATURES,
     device_names,
     generate_module,
@@ -24,7 +23,6 @@ from placement.testing.generate import (
 from placement.testing.strategies import module_cases, modules
 
 # Tied util.func signatures (`-> %arg0`) are produced only with the `tied_calls` feature.
-NO_TIED_CALLS = ALL_FEATURES - {"tied_calls"}
 _TIED_SIGNATURE = re.compile(r"^\s*util\.func .*\) -> (\(|\([^\n]*, )?%arg\d", re.M)
 
 
@@ -134,20 +132,15 @@ def test_generated_modules_cover_the_op_subset() -> None:
 # ---------------------------------------------------------------- our parser
 def test_our_parser_accepts_generated_modules() -> None:
     for desc, text in _corpus(120):
-        if _TIED_SIGNATURE.search(text):
-            continue  # covered by test_our_parser_accepts_tied_function_signatures
         parse(text, desc)
 
 
-def test_our_parser_accepts_modules_without_tied_signatures() -> None:
+def test_our_parser_accepts_generated_modules_of_every_size() -> None:
     for seed in range(150):
-        text = generate_module(seed, n_ops=(5, 40, 150)[seed % 3], n_devices=2 + seed % 15,
-                               features=NO_TIED_CALLS)
+        text = generate_module(seed, n_ops=(5, 40, 150)[seed % 3], n_devices=2 + seed % 15)
         parse(text, f"seed={seed}")
 
 
-@pytest.mark.xfail(reason="placement.ir.parser does not yet read tied util.func results "
-                          "(`-> %arg0`): 'use of undeclared SSA value name'", strict=False)
 def test_our_parser_accepts_tied_function_signatures() -> None:
     tied = [t for _, t in _corpus(60) if _TIED_SIGNATURE.search(t)]
     assert len(tied) >= 10
@@ -163,7 +156,7 @@ def test_our_parser_accepts_long_tie_chains() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(modules(max_ops=60, features=NO_TIED_CALLS))
+@given(modules(max_ops=60))
 def test_our_parser_accepts_drawn_modules(text: str) -> None:
     parse(text, "drawn")
 

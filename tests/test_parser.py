@@ -130,3 +130,23 @@ def test_unknown_ops_are_kept_structurally(tmp_path: Path) -> None:
     assert generic.name == "other.op" and generic.syntax.generic
     assert generic.attributes == {"k": "1 : i32"} and len(generic.regions) == 1
     assert render(parse(text), []) == text
+
+
+def test_tied_results_in_signatures_and_multi_value_successors() -> None:
+    ops = _ops("""
+util.func private @callee(%arg0: tensor<4xi32>, %arg1: tensor<4xi32>) -> (tensor<4xi32>, %arg0) {
+  util.return %arg1, %arg0 : tensor<4xi32>, tensor<4xi32>
+}
+util.func private @f(%a: tensor<4xi32>, %b: tensor<4xi32>, %c: i1) -> tensor<4xi32> {
+  %r:2 = util.call @callee(%a, %b) : (tensor<4xi32>, tensor<4xi32>) -> (tensor<4xi32>, %a)
+  %d:2 = flow.dispatch @ex::@ep(%a, %b) : (tensor<4xi32>, tensor<4xi32>) -> (tensor<4xi32>, %b)
+  cf.cond_br %c, ^bb1(%r#0, %d#1 : tensor<4xi32>, tensor<4xi32>), ^bb1(%a, %b : tensor<4xi32>, tensor<4xi32>)
+^bb1(%x: tensor<4xi32>, %y: tensor<4xi32>):
+  util.return %x : tensor<4xi32>
+}
+""")
+    call, dispatch, branch = ops[3], ops[4], ops[5]
+    assert [v.name for v in call.operands] == ["%a", "%b"] and call.tied == {1: 0}
+    assert [v.name for v in dispatch.operands] == ["%a", "%b"] and dispatch.tied == {1: 1}
+    assert [v.name for v in branch.operands] == ["%c", "%r#0", "%d#1", "%a", "%b"]
+    assert branch.successor_operands == [(1, 2), (3, 2)]

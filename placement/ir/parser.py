@@ -431,14 +431,11 @@ class Parser:
                 self.pos += 1
 
     def _operand(self, op: Operation) -> None:
-        """One `%value` operand, with an optional `: type` (successor operand lists)."""
+        """One `%value` operand of a generic op."""
         if self.kinds[self.pos] != VALUE:
             raise self.error("expected SSA operand")
         add_use(op, self._lookup(self.texts[self.pos], self.starts[self.pos]))
         self.pos += 1
-        if self._is(self.pos, ":"):
-            self._skip_nl()
-            self.pos = self._attr_end(self.pos + 1)
 
     def _parse_successor(self, op: Operation) -> None:
         self._skip_nl()
@@ -452,8 +449,12 @@ class Parser:
         self.pos += 1
         first = len(op.operands)
         if self._is(self.pos, "("):
-            self.pos += 1
-            self._comma_list(")", lambda: self._operand(op))
+            # `^bb1(%a, %b : t1, t2)`: the operands are the values; the types follow them.
+            end = self._skip_balanced(self.pos)
+            for j in range(self.pos + 1, end - 1):
+                if self.kinds[j] == VALUE:
+                    add_use(op, self._lookup(self.texts[j], self.starts[j]))
+            self.pos = end
         op.successors.append(target)
         op.successor_operands.append((first, len(op.operands) - first))
 
@@ -521,6 +522,7 @@ class Parser:
         arrow_tok = -1
         colon_tok = -1
         last_colon = -1
+        outer_group_tok = -1  # token opening the outermost bracket group we are in
         trailing_ops: list[int] = []  # operand indices from trailing-keyword groups
         depth_stack: list[str] = []
         keyword_for_group: list[str] = []
@@ -598,6 +600,8 @@ class Parser:
                         continue
                     depth_stack.append(_OPEN[t])
                     keyword_for_group.append(kw)
+                    if len(depth_stack) == 1:
+                        outer_group_tok = i
                     self.pos += 1
                     prev = i
                     continue
@@ -656,9 +660,9 @@ class Parser:
                     self.pos = after
                     prev = after - 1
                     continue
-                if arrow_tok >= 0 and not depth_stack and not self._is(nxt, "{") \
+                if arrow_tok >= 0 and (not depth_stack or outer_group_tok > arrow_tok) \
                         and self._in_type_position(i):
-                    # `-> %x`: tied result naming an operand; not a new use.
+                    # `-> %x`, `-> (T, %x)`: tied result naming an operand; not a new use.
                     self.pos += 1
                     prev = i
                     continue
