@@ -179,3 +179,25 @@ def test_tree_output_and_errors(tmp_path: Path) -> None:
     assert run_cli("explain", str(src), "--value", "%nope").code == 2
     assert run_cli("explain", str(src)).code == 2
     assert run_cli("explain", str(src), "--op", "x:y").code == 2
+
+
+def test_every_value_of_every_golden_case_is_explained_consistently() -> None:
+    """What explain says a value prints is what the annotation prints; derivations are chains."""
+    from placement.annotate import resource_affinity, solve_module
+
+    for case in CASES:
+        module = parse(case, "case.mlir")
+        solution = solve_module(module, "fixpoint")
+        explainer = Explainer(module)
+        for v in _values_of(module):
+            exp = explainer.explain_value(v)
+            printed = resource_affinity(module, solution, v) or []
+            assert exp.printed == "[" + ", ".join(printed) + "]", (v, exp.printed, printed)
+            assert len(exp.derivations) == len(exp.devices)
+            for der in exp.derivations:
+                chain = [s.reader for s in der.steps] + [der.origin]
+                assert chain[0] == exp.element
+                assert all(a.source == b.reader for a, b in zip(der.steps, der.steps[1:],
+                                                                strict=False))
+                assert der.origin_reason.startswith("explicit affinity")
+            assert (exp.failure is None) == bool(exp.devices)
