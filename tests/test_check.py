@@ -124,3 +124,21 @@ def test_oracle_on_goldens_lists_the_three_known_differences(iree_opt: str) -> N
     assert doc["oracle"]["by_tag"] == {"10.1#2 pinning (PR #20945)": 3}
     strict = run_cli("check", "--split-input-file", "--strict-oracle", path)
     assert strict.code == 1
+
+
+def test_oracle_tags_unused_global_q13(iree_opt: str, tmp_path: Path) -> None:
+    """IREE 3.13 annotates a global nobody uses; the seed has no G for it (spec Q13, 10.1#15)."""
+    src = tmp_path / "q13.mlir"
+    src.write_text(
+        "util.global private @unused {stream.affinity = #hal.device.promise<@dev_a>} : "
+        "tensor<1xi32>\n"
+        "util.func private @f() -> tensor<1xi32> {\n"
+        "  %c = flow.tensor.constant {stream.affinity = #hal.device.promise<@dev_a>} "
+        "dense<1> : tensor<1xi32>\n"
+        "  util.return %c : tensor<1xi32>\n}\n")
+    result = run_cli("check", "--oracle", "--format", "json", str(src))
+    assert result.code == 0, result.stderr
+    (diff,) = json.loads(result.stdout)["oracle"]["differences"]
+    assert (diff["op"], diff["line"], diff["ours"], diff["tag"]) == (
+        "util.global", 1, None, "10.1#15 globals without uses (Q13)")
+    assert run_cli("check", "--strict-oracle", str(src)).code == 1
