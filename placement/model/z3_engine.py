@@ -33,21 +33,23 @@ class MinimalityError(RuntimeError):
     """Z3 returned something that is not a model of the clauses (should never happen)."""
 
 
-def least_model(ctx: z3.Context, atoms: list[str], facts: list[str],
-                clauses: list[tuple[str, str]]) -> set[str]:
-    """The least model of `facts` and `body -> head` clauses, with Z3's proof of minimality."""
+def least_model(ctx: z3.Context, facts: list[int], clauses: list[tuple[int, int]]) -> set[int]:
+    """The least model of `facts` and `body -> head` clauses, with Z3's proof of minimality.
+
+    Atoms are positive integers; the clauses go to Z3 in DIMACS form (`a 0` for a fact,
+    `-b h 0` for `b -> h`), Z3's variable `k!a` being atom a.
+    """
     if not facts:
         return set()  # with no facts the empty set is a model, and trivially the least one
-    # Atoms no fact or clause mentions are false in the least model: only the others are
-    # given to Z3 (and proved minimal).
+    # Atoms no fact or clause mentions are false in the least model; Z3 never sees them.
     mentioned = set(facts)
     for b, h in clauses:
         mentioned.add(b)
         mentioned.add(h)
-    atoms = [a for a in atoms if a in mentioned]
-    lines = [f"(declare-const {a} Bool)" for a in atoms]
-    lines += [f"(assert {a})" for a in facts]
-    lines += [f"(assert (=> {b} {h}))" for b, h in clauses]
+    top = max(mentioned)
+    lines = [f"p cnf {top} {len(facts) + len(clauses)}"]
+    lines += [f"{a} 0" for a in facts]
+    lines += [f"-{b} {h} 0" for b, h in clauses]
     solver = z3.SolverFor("QF_FD", ctx=ctx)
     solver.from_string("\n".join(lines))
     if solver.check() != z3.sat:
@@ -56,9 +58,9 @@ def least_model(ctx: z3.Context, atoms: list[str], facts: list[str],
     while True:
         _check_model(model, facts, clauses)
         solver.push()
-        below = [f"(assert (not {a}))" for a in atoms if a not in model]
-        below.append("(assert (or " + " ".join(f"(not {a})" for a in sorted(model)) + "))")
-        solver.from_string("\n".join(below))
+        below = [f"-{a} 0" for a in sorted(mentioned - model)]
+        below.append(" ".join(f"-{a}" for a in sorted(model)) + " 0")
+        solver.from_string(f"p cnf {top} {len(below)}\n" + "\n".join(below))
         answer = solver.check()
         if answer == z3.unsat:
             solver.pop()
@@ -84,8 +86,8 @@ _DECL_NAME = _raw(z3core.Z3_get_decl_name)
 _SYMBOL_STRING = _raw(z3core.Z3_get_symbol_string)
 
 
-def _true_atoms(model: z3.ModelRef) -> set[str]:
-    """Names of the Boolean constants a model sets to true.
+def _true_atoms(model: z3.ModelRef) -> set[int]:
+    """The atoms (DIMACS variables `k!N`) a model sets to true.
 
     Calls the Z3 C entry points without the Python wrappers' per-call error check and without
     printing the model: this loop runs once per atom, and through the checked API (or
@@ -93,16 +95,17 @@ def _true_atoms(model: z3.ModelRef) -> set[str]:
     """
     ctx, ref = model.ctx.ref(), model.model
     true = z3.Z3_L_TRUE
-    out: set[str] = set()
+    out: set[int] = set()
     for i in range(_NUM_CONSTS(ctx, ref)):
         decl = _CONST_DECL(ctx, ref, i)
         if _BOOL_VALUE(ctx, _CONST_INTERP(ctx, ref, decl)) == true:
             name = _SYMBOL_STRING(ctx, _DECL_NAME(ctx, decl))
-            out.add(name.decode() if isinstance(name, bytes) else str(name))
+            text = name.decode() if isinstance(name, bytes) else str(name)
+            out.add(int(text.removeprefix("k!")))  # DIMACS variables are int symbols N
     return out
 
 
-def _check_model(model: set[str], facts: list[str], clauses: list[tuple[str, str]]) -> None:
+def _check_model(model: set[int], facts: list[int], clauses: list[tuple[int, int]]) -> None:
     """M must satisfy every fact and clause (atoms missing from Z3's model count as false)."""
     for a in facts:
         if a not in model:
@@ -117,23 +120,23 @@ def solve_system(cs: ConstraintSystem, ctx: z3.Context | None = None) -> tuple[s
     """(invalid elements, per-element device bitset) of the least model."""
     ctx = ctx or z3.Context()
     n = len(cs.keys)
-    # Stratum 1: inv.
-    inv_atoms = [f"i{e}" for e in range(n)]
-    inv_facts = [f"i{e}" for e in sorted(cs.incomplete) if e not in cs.fixed]
-    inv_clauses = [(f"i{edge.source}", f"i{edge.reader}") for edge in cs.edges
+    # Stratum 1: inv, atom e + 1 for element e.
+    inv_facts = [e + 1 for e in sorted(cs.incomplete) if e not in cs.fixed]
+    inv_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
                    if not edge.guarded and edge.reader not in cs.fixed]
-    invalid = {int(a[1:]) for a in least_model(ctx, inv_atoms, inv_facts, inv_clauses)}
-    # Stratum 2: x, with the guarded reads of invalid sources dropped.
+    invalid = {a - 1 for a in least_model(ctx, inv_facts, inv_clauses)}
+    # Stratum 2: x, atom e * |D| + k + 1 for device k of element e; the guarded reads of
+    # invalid sources are dropped (stratified negation: `not inv` is a constant here).
+    nd = len(cs.devices)
     index = {d: k for k, d in enumerate(cs.devices)}
-    x_atoms = [f"x{e}_{k}" for e in range(n) for k in range(len(cs.devices))]
-    x_facts = [f"x{e}_{index[d]}" for e, d in sorted(cs.fixed.items())]
-    x_clauses = [(f"x{edge.source}_{k}", f"x{edge.reader}_{k}") for edge in cs.edges
+    x_facts = [e * nd + index[d] + 1 for e, d in sorted(cs.fixed.items())]
+    x_clauses = [(edge.source * nd + k + 1, edge.reader * nd + k + 1) for edge in cs.edges
                  if edge.reader not in cs.fixed and not (edge.guarded and edge.source in invalid)
-                 for k in range(len(cs.devices))]
+                 for k in range(nd)]
     bits = [0] * n
-    for atom in least_model(ctx, x_atoms, x_facts, x_clauses):
-        e, k = atom[1:].split("_")
-        bits[int(e)] |= 1 << int(k)
+    for atom in least_model(ctx, x_facts, x_clauses):
+        e, k = divmod(atom - 1, nd)
+        bits[e] |= 1 << k
     return invalid, bits
 
 
