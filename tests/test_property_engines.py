@@ -17,9 +17,7 @@ from placement.testing.generate import ALL_FEATURES
 from placement.testing.strategies import ModuleCase, module_cases
 
 N_MODULES = 2000
-# Tied util.func signatures (`-> %arg`) are not read by our parser yet
-# (tests/test_generator.py::test_our_parser_accepts_tied_function_signatures is xfail).
-FEATURES = ALL_FEATURES - {"tied_calls"}
+FEATURES = ALL_FEATURES
 
 
 def _pog(solution: Solution) -> dict[tuple[Kind, int], object]:
