@@ -22,7 +22,7 @@ from placement.annotate import annotate_text, solve_module
 from placement.check import disagreements
 from placement.diagnostics import PlacementError
 from placement.inputs import read_input, split_cases
-from placement.ir.core import Module, Operation
+from placement.ir.core import Module, Operation, OpResult
 from placement.ir.explorer import Explorer, symbol_name
 from placement.ir.parser import parse
 from placement.model.constraints import build_constraints
@@ -162,7 +162,9 @@ class Tagger:
             return TAG_PINNING
         in_scf = any(optable.info(x).role in _SCF_ROLES for x in op.ancestors()) or any(
             optable.info(u.owner).role in _SCF_ROLES  # e.g. an scf.for init (Q7)
-            for v in list(op.operands) + list(op.results) for u in v.uses)
+            for v in list(op.operands) + list(op.results) for u in v.uses) or any(
+            isinstance(v, OpResult)  # e.g. an scf.while result (Q8, 10.1#14)
+            and optable.info(v.owner).role in _SCF_ROLES for v in op.operands)
         if in_scf or any("scf" in rule for rule, _ in rules) or any(
                 p is not None and optable.info(p).role in _SCF_ROLES for _, p in rules):
             return TAG_SCF
