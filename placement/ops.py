@@ -50,6 +50,7 @@ class AttrPlace(StrEnum):
     AFTER_NAME = "after_name"  # op {attrs} operands ...
     AFTER_FIRST_GROUP = "after_first_group"  # scf.condition(%c) {attrs} ...
     BEFORE_COLON = "before_colon"  # op operands {attrs} : types   (also before '=' of util.global)
+    AFTER_COLON = "after_colon"  # op operands : {attrs} types  (or `=> {attrs} types`)
     END = "end"  # op ... {attrs}
     END_KEYWORD = "end_keyword"  # op ... attributes {attrs}
     GENERIC = "generic"  # custom syntax has no safe place: print the op in generic form
@@ -62,6 +63,8 @@ class ResultTypes(StrEnum):
     LIKE_OPERANDS = "like_operands"  # one result per operand but the last, of its type
                                       # (hal.tensor.barrier: results mirror the sources)
     NOT_AFFINITY = "not_affinity"  # scalar/index results whatever the trailing type says
+    SAME_AS_OPERANDS = "same_as_operands"  # one result per operand, of its type, named or not
+                                            # (util.optimization_barrier)
 
 
 class Ties(StrEnum):
@@ -107,6 +110,9 @@ class OpInfo:
     ignored_by_explorer: bool = False
     # Operand groups introduced by these keywords (`wait(%f)`) come last in operand order.
     trailing_operand_keywords: tuple[str, ...] = ()
+    # The op's top-level `{...}` lists operand entries (`{ro %r[%o for %l] : type{%s}, ...}`),
+    # it is not a region.
+    braced_operands: bool = False
     # Reorders the operands parsed in source order into ODS operand order.
     reorder_operands: Callable[[Operation, list[int]], list[int]] | None = field(
         default=None, compare=False)
@@ -128,6 +134,46 @@ def _flow_update_order(op: Operation, order: list[int]) -> list[int]:
     if len(order) >= 2:
         return [order[1], *order[2:], order[0]]
     return order
+
+
+def _value_last(op: Operation, order: list[int]) -> list[int]:
+    """`%value, %target[...]` (fill, store) and `%tp => %resources` (timepoint.await): ODS
+    order puts the leading operand last."""
+    return [*order[1:], order[0]] if order else order
+
+
+def _fill_order(op: Operation, order: list[int]) -> list[int]:
+    """`%value, %target[%offset ...] : T -> T{%size}`: ODS order is target, target size,
+    offsets/lengths, value."""
+    if len(order) < 3:
+        return order
+    return [order[1], order[-1], *order[2:-1], order[0]]
+
+
+def _update_target_first(op: Operation, order: list[int]) -> list[int]:
+    """`%update, %target[...]`: ODS order is target (size, offsets) then update (size)."""
+    if op.name == "stream.async.update" and len(order) == 6:
+        return [order[i] for i in (1, 5, 2, 3, 0, 4)]
+    return [order[1], order[0], *order[2:]] if len(order) >= 2 else order
+
+
+def _async_copy_order(op: Operation, order: list[int]) -> list[int]:
+    """`%src[%o to %e], %tgt[%o to %e], %len : T{%ss} -> %tgt as T{%ts}`: ODS order is target,
+    target size, offset, end, source, source size, offset, end, length."""
+    if len(order) != 9:
+        return order
+    return [order[i] for i in (3, 8, 4, 5, 0, 7, 1, 2, 6)]
+
+
+def _collective_order(op: Operation, order: list[int]) -> list[int]:
+    """`[%count] channel(%c) [source(%p)] %src[o to e for l], %tgt[o to e for l] : T{%ss} ->
+    %tgt as T{%ts}`: ODS order is target (size, offset, end, length), source (same), count,
+    channel, param."""
+    p = len(order) - 10
+    if p < 2:
+        return order
+    tail = (p + 4, p + 9, p + 5, p + 6, p + 7, p, p + 8, p + 1, p + 2, p + 3)
+    return [order[i] for i in tail] + order[:p]
 
 
 def _async_transfer_affinity(op: Operation) -> str | None:
@@ -238,13 +284,14 @@ TABLE: dict[str, OpInfo] = {
     "util.call": OpInfo(role=Role.CALL, ties=Ties.SYNTAX),
     "util.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME,
                           returns_to_call_sites=True),
-    "util.optimization_barrier": OpInfo(role=Role.OPT_BARRIER, attr_place=AttrPlace.AFTER_NAME),
+    "util.optimization_barrier": OpInfo(role=Role.OPT_BARRIER, attr_place=AttrPlace.AFTER_NAME,
+                                        result_types=ResultTypes.SAME_AS_OPERANDS),
     "util.null": OpInfo(constant_like=True),
     # --- func / builtin ---------------------------------------------------------------
     "func.func": OpInfo(role=Role.FUNCTION, signature_args=True, defines_symbol=True,
                         attr_place=AttrPlace.END_KEYWORD),
     "func.call": OpInfo(role=Role.CALL),
-    "func.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.END),
+    "func.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME),
     "builtin.module": OpInfo(role=Role.MODULE, attr_place=AttrPlace.END_KEYWORD),
     # --- arith ------------------------------------------------------------------------
     "arith.constant": OpInfo(affinity_attrs=("stream.affinity",), requires_affinity="tensor",
@@ -258,6 +305,7 @@ TABLE: dict[str, OpInfo] = {
     "scf.if": OpInfo(role=Role.SCF_IF, attr_place=AttrPlace.END),
     "scf.yield": OpInfo(role=Role.YIELD, attr_place=AttrPlace.AFTER_NAME),
     "scf.condition": OpInfo(role=Role.CONDITION, attr_place=AttrPlace.AFTER_FIRST_GROUP),
+    "cf.switch": OpInfo(attr_place=AttrPlace.END),
     "scf.execute_region": OpInfo(role=Role.REGION_BRANCH),
     "scf.forall": OpInfo(role=Role.REGION_BRANCH),
     "scf.parallel": OpInfo(role=Role.REGION_BRANCH),
@@ -302,22 +350,58 @@ for _name in _TIED_FIRST:
     TABLE["stream." + _name] = OpInfo(affinity_attrs=("affinity", "on"), ties=Ties.FIRST)
 TABLE["stream.async.call"] = OpInfo(role=Role.CALL, affinity_attrs=("affinity", "on"),
                                     ties=Ties.SYNTAX)
-# Where the stream ops' custom syntax keeps the attribute dictionary (as iree-opt prints it).
-for _name, _place in (("async.clone", AttrPlace.END_KEYWORD),
-                      ("async.transfer", AttrPlace.END_KEYWORD),
-                      ("async.cast", AttrPlace.END),
-                      ("tensor.constant", AttrPlace.END_KEYWORD),
-                      ("tensor.encode", AttrPlace.END_KEYWORD),
-                      ("tensor.import", AttrPlace.END_KEYWORD),
-                      ("tensor.export", AttrPlace.END_KEYWORD)):
-    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, _STREAM_AWARE),
+# Where the stream ops' custom syntax keeps the attribute dictionary (as iree-opt 3.13 prints
+# it; ops not listed keep it before the first top-level ':').
+_STREAM_END_KEYWORD = (
+    "async.clone", "async.constant", "async.copy", "async.fill", "async.load",
+    "async.slice", "async.splat", "async.store", "async.transfer", "async.update",
+    "async.collective", "async.execute", "async.concurrent", "channel.count", "channel.create",
+    "channel.rank", "channel.split", "cmd.copy", "cmd.discard", "cmd.fill", "cmd.flush",
+    "cmd.invalidate", "cmd.execute", "cmd.concurrent", "cmd.serial", "cmd.dispatch",
+    "file.constant", "file.read", "file.write", "resource.load", "resource.store",
+    "resource.subview", "resource.pack", "tensor.clone", "tensor.constant", "tensor.empty",
+    "tensor.encode", "tensor.export", "tensor.fill", "tensor.import", "tensor.load",
+    "tensor.slice", "tensor.splat", "tensor.store", "tensor.update", "tensor.trace",
+    "timepoint.await", "timepoint.export", "timepoint.import", "timepoint.join",
+)
+_STREAM_PLACES = [(n, AttrPlace.END_KEYWORD) for n in _STREAM_END_KEYWORD] + [
+    ("async.cast", AttrPlace.END), ("resource.dealloca", AttrPlace.END),
+    ("resource.constants", AttrPlace.AFTER_NAME), ("yield", AttrPlace.AFTER_NAME),
+    ("return", AttrPlace.AFTER_NAME),
+]
+_STREAM_PLACES.append(("resource.alloca", AttrPlace.AFTER_COLON))
+for _name, _place in _STREAM_PLACES:
+    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
                                        attr_place=_place)
+for _name in ("cmd.dispatch", "cmd.collective", "parameter.load", "parameter.gather",
+              "parameter.scatter"):
+    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
+                                       braced_operands=True)
+# Where the custom syntax's operand order differs from the ODS order.
+for _name, _reorder in (("async.fill", _fill_order), ("async.store", _fill_order),
+                        ("cmd.fill", _fill_order), ("resource.store", _fill_order),
+                        ("tensor.fill", _value_last), ("tensor.store", _value_last),
+                        ("timepoint.await", _value_last), ("async.update", _update_target_first),
+                        ("tensor.update", _update_target_first),
+                        ("async.copy", _async_copy_order),
+                        ("async.collective", _collective_order)):
+    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
+                                       reorder_operands=_reorder)
+for _name in ("async.execute", "cmd.execute", "file.read", "file.write", "resource.alloca"):
+    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
+                                       trailing_operand_keywords=("await",))
 TABLE["stream.cmd.call"] = OpInfo(role=Role.CALL)
-TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True)
+# Function declarations that stream.async.call / stream.cmd.call name.
+for _name in ("async.func", "cmd.func"):
+    TABLE["stream." + _name] = OpInfo(role=Role.FUNCTION, defines_symbol=True,
+                                      attr_place=AttrPlace.END_KEYWORD)
+TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True,
+                                             attr_place=AttrPlace.AFTER_NAME)
 
 # Ops whose name the printer may abbreviate: `module` is `builtin.module`, `return`
-# inside func.func is `func.return`, `func` is not abbreviated.
-ALIASES: dict[str, str] = {"module": "builtin.module", "return": "func.return"}
+# inside func.func is `func.return` (and `call` is `func.call`), `func` is not abbreviated.
+ALIASES: dict[str, str] = {"module": "builtin.module", "return": "func.return",
+                           "call": "func.call"}
 
 
 def tied_operand(op: Operation, result_index: int) -> int | None:

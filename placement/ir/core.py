@@ -81,6 +81,7 @@ class SyntaxInfo:
     end: int = 0  # just after the last character of the op
     first_group_end: int = -1  # just after the first top-level (...) group, if any
     first_colon: int = -1  # the first top-level ':' or '=' after the name, if any
+    first_fat_arrow: int = -1  # the first top-level '=>' after the name, if any
     attr_dict: tuple[int, int] | None = None  # span of the '{...}' attribute dictionary
     attr_keyword: int = -1  # offset of the 'attributes' keyword, if any
     generic: bool = False  # printed in MLIR's generic form in the source

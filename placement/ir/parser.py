@@ -49,7 +49,7 @@ _CLOSE = {")", "]", "}", ">"}
 # Tokens after which an op continues on the next line.
 _CONTINUE_AFTER = {",", "=", ":", "->", "(", "[", "<", "::"}
 # Tokens that continue an op when they start the next line.
-_CONTINUE_BEFORE = {":", "->", ",", ")", "]", ">", "=", "{", "(", "[", "<", "::"}
+_CONTINUE_BEFORE = {":", "->", ",", ")", "]", ">", "=", "{", "(", "[", "<", "::", "=>"}
 _CONTINUE_WORDS = {"else", "do", "attributes", "to", "step", "iter_args", "ins", "outs", "into",
                    "from", "on", "wait", "workgroups", "with", "in", "as", "of", "loc", "=>"}
 
@@ -343,8 +343,10 @@ class Parser:
             op = Operation(texts[name_tok][1:-1], self._loc(start),
                            syntax=SyntaxInfo(start=start, generic=True))
         elif k == BARE:
-            op = Operation(optable.canonical_name(texts[name_tok]), self._loc(start),
-                           syntax=SyntaxInfo(start=start))
+            # `stream.async.collective<all_gather : f32>`: the lexer keeps a flat angle group
+            # with the name; the group is an inline attribute, not part of the name.
+            op = Operation(optable.canonical_name(texts[name_tok].partition("<")[0]),
+                           self._loc(start), syntax=SyntaxInfo(start=start))
         else:
             got = texts[name_tok] or "end of file"
             raise self.error(f"expected an operation name, found '{got}'")
@@ -369,7 +371,7 @@ class Parser:
                       types: list[str]) -> None:
         n = sum(c for _, c, _ in names)
         if len(types) != n:
-            types = (types + [""] * n)[-n:] if n else []
+            types = (types + [""] * n)[:n]
         i = 0
         aliases = self.module.type_aliases
         for name, count, off in names:
@@ -406,7 +408,7 @@ class Parser:
             self._comma_list(")", lambda: op.regions.append(self._parse_region(op, [])))
         if self._is(self.pos, "{"):
             self._parse_attr_dict(op)
-        self._expect(":")
+        op.syntax.first_colon = self.starts[self._expect(":")]
         self._skip_nl()
         end = self._attr_end(self.pos)
         types = self._result_types_after_arrow(self.pos, end)
@@ -482,6 +484,8 @@ class Parser:
                 while self.kinds[i] == NL:
                     i += 1
                 vend = self._attr_end(i)
+                if self._is(vend, ":"):  # typed value: `dense<1> : tensor<2xi32>`
+                    vend = self._attr_end(self._next_non_nl(vend + 1))
                 target[key] = self._text(i, vend)
                 i = vend
             else:
@@ -504,6 +508,8 @@ class Parser:
             return False
         if k == CARET:
             return True
+        if k == SYMBOL:  # `{@a::@b, @c}`: a symbol list
+            return False
         if k in (BARE, STRING):
             nxt = self.texts[j + 1]
             return nxt not in ("=", ",", "}")
@@ -520,6 +526,7 @@ class Parser:
         kinds, texts, starts = self.kinds, self.texts, self.starts
         pending: list[_PendingArg] = []
         arrow_tok = -1
+        fat_arrows: list[int] = []  # top-level '=>' tokens
         colon_tok = -1
         last_colon = -1
         outer_group_tok = -1  # token opening the outermost bracket group we are in
@@ -552,7 +559,8 @@ class Parser:
                 if t == "}" and not depth_stack:
                     break
                 if t == "{":
-                    if not depth_stack and self._region_follows(i):
+                    if not depth_stack and self._region_follows(i) and not (
+                            row.braced_operands and not op.regions):
                         entry_args = pending if not regions_started else []
                         regions_started = True
                         op.regions.append(self._parse_region(op, entry_args))
@@ -569,18 +577,34 @@ class Parser:
                         self.pos += 1
                         prev = self.pos - 1
                         continue
-                    if not depth_stack:
+                    if not depth_stack and kinds[i + 1] != SYMBOL and not (
+                            row.braced_operands and texts[i - 1] != "attributes"
+                            and not self._is(i + 2, "=")):
                         if op.syntax.attr_dict is not None:
                             raise self.error("unexpected second attribute dictionary", i)
                         if self._is(i - 1, "attributes") or texts[i - 1] == "attributes":
                             op.syntax.attr_keyword = starts[i - 1]
                         self._parse_attr_dict(op)
-                    else:
-                        self.pos = self._skip_balanced(i)
-                    prev = self.pos - 1
+                        prev = self.pos - 1
+                        continue
+                    # A braced group inside a bracket group (`slices({[0, 9] = %a})`), a
+                    # symbol list (`{@a::@b, @c}`) or an operand list (op table
+                    # `braced_operands`): its values are operands, its symbols refs.
+                    depth_stack.append("}")
+                    keyword_for_group.append("")
+                    self.pos += 1
+                    prev = i
                     continue
                 if t == "<":
-                    self.pos = self._skip_balanced(i)
+                    end = self._skip_balanced(i)
+                    if VALUE in kinds[i + 1:end - 1]:
+                        # `hal.device.query<%device : !hal.device>`: operands in angles.
+                        depth_stack.append(">")
+                        keyword_for_group.append("")
+                        self.pos += 1
+                        prev = i
+                        continue
+                    self.pos = end
                     prev = self.pos - 1
                     continue
                 if t in ("(", "["):
@@ -605,7 +629,8 @@ class Parser:
                     self.pos += 1
                     prev = i
                     continue
-                if t in (")", "]"):
+                if t in (")", "]") or (t == "}" and depth_stack) or (
+                        t == ">" and depth_stack and depth_stack[-1] == ">"):
                     if not depth_stack or depth_stack[-1] != t:
                         raise self.error(f"unexpected '{t}'")
                     depth_stack.pop()
@@ -618,6 +643,10 @@ class Parser:
                 if not depth_stack:
                     if t == "->":
                         arrow_tok = i
+                    elif t == "=>":
+                        fat_arrows.append(i)
+                        if op.syntax.first_fat_arrow < 0:
+                            op.syntax.first_fat_arrow = starts[i]
                     if t == ":" and not op.regions:
                         last_colon = i
                     if t in (":", "=") and colon_tok < 0 and not op.regions:
@@ -721,7 +750,7 @@ class Parser:
             declared = self._type_list(last_colon + 1, None, None)
             if declared:
                 op.syntax_attrs["type"] = declared[0]
-        return self._custom_result_types(op, row, n_results, arrow_tok, colon_tok)
+        return self._custom_result_types(op, row, n_results, arrow_tok, colon_tok, fat_arrows)
 
     def _starts_op(self, j: int) -> bool:
         """Whether token j (first of a line) can begin an op, a block label or close a region."""
@@ -733,6 +762,9 @@ class Parser:
             return self._is(j + 1, "(")
         if k in (SYMBOL, NUMBER, HASH, BANG):
             return False
+        if k == BARE and self._is(j + 1, "(") and "." not in self.texts[j] \
+                and self.texts[j] not in optable.ALIASES:
+            return False  # a keyword group of the op above (`channel(%c)`), not an op
         return True
 
     def _undefined(self, name: str) -> bool:
@@ -767,7 +799,9 @@ class Parser:
                     use.index = new_index[use.index]
 
     def _custom_result_types(self, op: Operation, row: optable.OpInfo, n: int, arrow_tok: int,
-                             colon_tok: int) -> list[str]:
+                             colon_tok: int, fat_arrows: list[int]) -> list[str]:
+        if row.result_types == optable.ResultTypes.SAME_AS_OPERANDS:
+            return [v.type for v in op.operands]
         if n == 0 and row.result_types != optable.ResultTypes.LIKE_OPERANDS:
             if arrow_tok >= 0:
                 self._result_types_after_arrow(arrow_tok, None, op)
@@ -780,8 +814,13 @@ class Parser:
             types = self._result_types_after_arrow(arrow_tok + 1, None, op)
         elif colon_tok >= 0 and self.texts[colon_tok] == ":":
             types = self._type_list(colon_tok + 1, None, op)
+        elif len(fat_arrows) >= 2:  # `await(%t) => T{%s} => !stream.timepoint`
+            types = self._type_list(fat_arrows[-2] + 1, None, op)
         else:
             types = []
+        if fat_arrows and fat_arrows[-1] > max(arrow_tok, colon_tok):
+            # `... => !stream.timepoint`: trailing results after the last top-level '=>'.
+            types = types + self._type_list(fat_arrows[-1] + 1, None, op)
         return types[-n:] if len(types) >= n else types
 
     def _result_types_after_arrow(self, i: int, end: int | None,

@@ -133,6 +133,11 @@ def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]
         while at > 0 and module.source[at - 1] == " ":
             at -= 1
         return [Edit(at, at, " " + text)]
+    if place == optable.AttrPlace.AFTER_COLON:
+        if syntax.first_colon >= 0:
+            return [Edit(syntax.first_colon + 1, syntax.first_colon + 1, " " + text)]
+        if syntax.first_fat_arrow >= 0:
+            return [Edit(syntax.first_fat_arrow + 2, syntax.first_fat_arrow + 2, " " + text)]
     if place == optable.AttrPlace.END_KEYWORD:
         return [Edit(syntax.end, syntax.end, " attributes " + text)]
     return [Edit(syntax.end, syntax.end, " " + text)]
