@@ -62,7 +62,7 @@ class OracleDifference:
                 f"{self.ours or '(none)'}, iree-opt {self.theirs or '(none)'}")
 
 
-def _annotated_ops(module: Module) -> list[Operation]:
+def annotated_ops(module: Module) -> list[Operation]:
     """Ops that can carry annotations, in source order: top-level globals and function bodies."""
     out: list[Operation] = []
     for top in module.top_level_ops():
@@ -82,7 +82,7 @@ def compare_outputs(ours_text: str, theirs_text: str, filename: str) -> list[Ora
     """Attribute differences between our printed module and iree-opt's, op by op in order."""
     ours = parse(ours_text, filename)
     theirs = parse(theirs_text, filename + " (iree-opt)")
-    a, b = _annotated_ops(ours), _annotated_ops(theirs)
+    a, b = annotated_ops(ours), annotated_ops(theirs)
     if [op.name for op in a] != [op.name for op in b]:
         raise PlacementError("iree-opt's output does not have the same ops as the input; "
                              "cannot align them", filename)

@@ -87,18 +87,6 @@ def function_of(op: Operation) -> Operation | None:
     return None
 
 
-def annotated_ops(module: Module) -> list[Operation]:
-    """Ops that can carry annotations, in source order (globals, then each function body)."""
-    out: list[Operation] = []
-    for top in module.top_level_ops():
-        role = optable.info(top).role
-        if role == Role.GLOBAL:
-            out.append(top)
-        elif role == Role.FUNCTION:
-            out.extend(top.walk())
-    return out
-
-
 # --------------------------------------------------------------------------- oracle tags
 TAG_PINNING = "10.1#2 pinning (PR #20945)"
 TAG_HAL_PIN = "10.1#3 HAL ops pin only with on(...)"
@@ -184,7 +172,7 @@ def _norm(text: str | None) -> str | None:
 def oracle_rows(case_index: int, module: Module, case_text: str, ours_text: str,
                 filename: str) -> list[Row]:
     """Differences between our annotation of a case and iree-opt's, tagged where explained."""
-    from placement.oracle import run_iree_opt
+    from placement.oracle import annotated_ops, run_iree_opt
 
     theirs_text = run_iree_opt(["--iree-stream-annotate-affinities"], case_text)
     ours = parse(ours_text, filename)
