@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -32,6 +33,16 @@ def split_golden(path: Path) -> list[str]:
             current.append(line)
     cases.append("\n".join(current) + "\n")
     return cases
+
+
+def golden_case_ids(cases: list[str]) -> list[str]:
+    """Test ids for lit cases: the function of their CHECK-LABEL (numbered when repeated)."""
+    ids: list[str] = []
+    for i, case in enumerate(cases):
+        m = re.search(r"CHECK-LABEL: (?:util\.func \w+ )?@([\w$.]+)", case)
+        name = m.group(1) if m else f"case{i:02d}"
+        ids.append(name if name not in ids else f"{name}_{i:02d}")
+    return ids
 
 
 @pytest.fixture

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from conftest import GOLDEN, filecheck, run_cli, split_golden
+from conftest import GOLDEN, filecheck, golden_case_ids, run_cli, split_golden
 
 CASES = split_golden(GOLDEN / "annotate_affinities.mlir")
-
-
-def _case_ids() -> list[str]:
-    ids: list[str] = []
-    for i, case in enumerate(CASES):
-        m = re.search(r"CHECK-LABEL: (?:util\.func \w+ )?@([\w$.]+)", case)
-        name = m.group(1) if m else f"case{i:02d}"
-        ids.append(name if name not in ids else f"{name}_{i:02d}")
-    return ids
 
 
 def test_golden_file_has_47_cases() -> None:
     assert len(CASES) == 47
 
 
-@pytest.mark.parametrize("case", CASES, ids=_case_ids())
+@pytest.mark.parametrize("case", CASES, ids=golden_case_ids(CASES))
 def test_golden_case(case: str, tmp_path: Path) -> None:
     src = tmp_path / "case.mlir"
     src.write_text(case)

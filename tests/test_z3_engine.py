@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
-from conftest import GOLDEN, filecheck, run_cli, split_golden
+from conftest import GOLDEN, filecheck, golden_case_ids, run_cli, split_golden
 from placement.ir.parser import parse
 from placement.model.constraints import build_constraints
 from placement.model.z3_engine import least_model, run_z3
@@ -15,17 +14,8 @@ from placement.model.z3_engine import least_model, run_z3
 CASES = split_golden(GOLDEN / "annotate_affinities.mlir")
 
 
-def _ids() -> list[str]:
-    ids: list[str] = []
-    for i, case in enumerate(CASES):
-        m = re.search(r"CHECK-LABEL: (?:util\.func \w+ )?@([\w$.]+)", case)
-        name = m.group(1) if m else f"case{i:02d}"
-        ids.append(name if name not in ids else f"{name}_{i:02d}")
-    return ids
-
-
 @pytest.mark.parametrize("engine", ["z3", "both"])
-@pytest.mark.parametrize("case", CASES, ids=_ids())
+@pytest.mark.parametrize("case", CASES, ids=golden_case_ids(CASES))
 def test_golden_case(case: str, engine: str, tmp_path: Path) -> None:
     src = tmp_path / "case.mlir"
     src.write_text(case)
