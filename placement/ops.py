@@ -53,6 +53,7 @@ class AttrPlace(StrEnum):
     AFTER_COLON = "after_colon"  # op operands : {attrs} types  (or `=> {attrs} types`)
     END = "end"  # op ... {attrs}
     END_KEYWORD = "end_keyword"  # op ... attributes {attrs}
+    BEFORE_REGION = "before_region"  # op ... attributes {attrs} {region}  (END_KEYWORD if none)
     GENERIC = "generic"  # custom syntax has no safe place: print the op in generic form
 
 
@@ -221,7 +222,8 @@ TABLE: dict[str, OpInfo] = {
     # --- flow -------------------------------------------------------------------------
     "flow.tensor.transfer": OpInfo(affinity_attrs=("target", "to"),
                                    attr_place=AttrPlace.END_KEYWORD),
-    "flow.dispatch.region": _FLOW_AWARE,
+    "flow.dispatch.region": replace(_FLOW_AWARE, attr_place=AttrPlace.BEFORE_REGION),
+    "flow.return": OpInfo(attr_place=AttrPlace.AFTER_NAME),
     "flow.dispatch.workgroups": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX,
                                        signature_args=True),
     "flow.dispatch": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX),
@@ -278,9 +280,9 @@ TABLE: dict[str, OpInfo] = {
     "util.global.address": OpInfo(role=Role.GLOBAL_ADDRESS),
     "util.func": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
                         requires_affinity=False, signature_args=True, defines_symbol=True,
-                        attr_place=AttrPlace.END_KEYWORD),
+                        attr_place=AttrPlace.BEFORE_REGION),
     "util.initializer": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
-                               requires_affinity=False, attr_place=AttrPlace.AFTER_NAME),
+                               requires_affinity=False, attr_place=AttrPlace.BEFORE_REGION),
     "util.call": OpInfo(role=Role.CALL, ties=Ties.SYNTAX),
     "util.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME,
                           returns_to_call_sites=True),
@@ -289,10 +291,10 @@ TABLE: dict[str, OpInfo] = {
     "util.null": OpInfo(constant_like=True),
     # --- func / builtin ---------------------------------------------------------------
     "func.func": OpInfo(role=Role.FUNCTION, signature_args=True, defines_symbol=True,
-                        attr_place=AttrPlace.END_KEYWORD),
+                        attr_place=AttrPlace.BEFORE_REGION),
     "func.call": OpInfo(role=Role.CALL),
     "func.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME),
-    "builtin.module": OpInfo(role=Role.MODULE, attr_place=AttrPlace.END_KEYWORD),
+    "builtin.module": OpInfo(role=Role.MODULE, attr_place=AttrPlace.BEFORE_REGION),
     # --- arith ------------------------------------------------------------------------
     "arith.constant": OpInfo(affinity_attrs=("stream.affinity",), requires_affinity="tensor",
                              constant_like=True, attr_place=AttrPlace.AFTER_NAME),
@@ -387,7 +389,8 @@ for _name, _reorder in (("async.fill", _fill_order), ("async.store", _fill_order
                         ("async.collective", _collective_order)):
     TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
                                        reorder_operands=_reorder)
-for _name in ("async.execute", "cmd.execute", "file.read", "file.write", "resource.alloca"):
+for _name in ("async.execute", "cmd.execute", "file.read", "file.write", "resource.alloca",
+              "resource.dealloca"):
     TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
                                        trailing_operand_keywords=("await",))
 TABLE["stream.cmd.call"] = OpInfo(role=Role.CALL)

@@ -251,3 +251,42 @@ func.func @f(%a: !stream.resource<external>, %b: !stream.resource<external>, %x:
     assert [r.type for r in op.results] == ["!stream.resource<external>"] * 2
     out = _annotated_reparses(text)
     assert "] {stream.affinities.operands" in out
+
+
+def test_result_types_of_initialized_entries_and_unnamed_fat_arrow_results() -> None:
+    module = load("""
+func.func @f(%r: !stream.resource<staging>, %n: index) -> !stream.resource<constant> {
+  %c4 = arith.constant 4 : index
+  %k:3 = stream.resource.constants :
+    !stream.resource<constant>{%c4} = dense<1> : tensor<1xi32>,
+    !stream.resource<constant>{%c4} = dense<[2]> : tensor<1xi32>
+    => !stream.timepoint
+  stream.resource.dealloca %r : !stream.resource<staging>{%n} => !stream.timepoint
+  return %k#1 : !stream.resource<constant>
+}
+""")
+    constants = _op(module, "stream.resource.constants")
+    assert [r.type for r in constants.results] == ["!stream.resource<constant>"] * 2 + [
+        "!stream.timepoint"]
+    assert [r.type for r in _op(module, "stream.resource.dealloca").results] == [
+        "!stream.timepoint"]
+
+
+def test_dispatch_region_dictionary_before_its_body_and_count_region_arguments() -> None:
+    text = """
+func.func @f(%n: index) -> tensor<?xf32> {
+  %c1 = arith.constant 1 : index
+  %r = flow.dispatch.region[%n] -> (tensor<?xf32>{%n}) {
+    %e = tensor.empty(%n) : tensor<?xf32>
+    flow.return %e : tensor<?xf32>
+  } count(%w : index) -> (index, index, index) {
+    flow.return %w, %c1, %c1 : index, index, index
+  }
+  return %r : tensor<?xf32>
+}
+"""
+    op = _op(load(text), "flow.dispatch.region")
+    assert [a.name for a in op.regions[1].blocks[0].arguments] == ["%w"]
+    out = _annotated_reparses(text)
+    assert "-> (tensor<?xf32>{%n}) attributes {" in out
+    assert "flow.return {" in out

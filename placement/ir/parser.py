@@ -561,9 +561,8 @@ class Parser:
                 if t == "{":
                     if not depth_stack and self._region_follows(i) and not (
                             row.braced_operands and not op.regions):
-                        entry_args = pending if not regions_started else []
                         regions_started = True
-                        op.regions.append(self._parse_region(op, entry_args))
+                        op.regions.append(self._parse_region(op, pending))
                         pending = []
                         prev = self.pos - 1
                         continue
@@ -641,7 +640,8 @@ class Parser:
                     prev = i
                     continue
                 if not depth_stack:
-                    if t == "->":
+                    if t == "->" and not (regions_started and pending):
+                        # (not the signature of a later region: `count(%w: index) -> (..)`)
                         arrow_tok = i
                     elif t == "=>":
                         fat_arrows.append(i)
@@ -663,9 +663,8 @@ class Parser:
                     self.pos = nxt + 1
                     prev = nxt
                     continue
-                if (depth_stack and self._is(nxt, ":") and
-                        (row.signature_args or self._undefined(t))
-                        and not regions_started):
+                if (depth_stack and self._is(nxt, ":") and (
+                        (row.signature_args and not regions_started) or self._undefined(t))):
                     tstart = self._next_non_nl(nxt + 1)
                     tend = self._attr_end(tstart)
                     pending.append(_PendingArg(t, self._text(tstart, tend), starts[i], False))
@@ -802,9 +801,13 @@ class Parser:
                              colon_tok: int, fat_arrows: list[int]) -> list[str]:
         if row.result_types == optable.ResultTypes.SAME_AS_OPERANDS:
             return [v.type for v in op.operands]
+        trailing = fat_arrows[-1] if fat_arrows and fat_arrows[-1] > max(arrow_tok,
+                                                                         colon_tok) else -1
         if n == 0 and row.result_types != optable.ResultTypes.LIKE_OPERANDS:
             if arrow_tok >= 0:
                 self._result_types_after_arrow(arrow_tok, None, op)
+            if trailing >= 0:  # unnamed results: `stream.resource.dealloca .. => !tp`
+                return self._type_list(trailing + 1, None, op)
             return []
         if row.result_types == optable.ResultTypes.NOT_AFFINITY:
             return ["index"] * n
@@ -818,9 +821,9 @@ class Parser:
             types = self._type_list(fat_arrows[-2] + 1, None, op)
         else:
             types = []
-        if fat_arrows and fat_arrows[-1] > max(arrow_tok, colon_tok):
+        if trailing >= 0:
             # `... => !stream.timepoint`: trailing results after the last top-level '=>'.
-            types = types + self._type_list(fat_arrows[-1] + 1, None, op)
+            types = types + self._type_list(trailing + 1, None, op)
         return types[-n:] if len(types) >= n else types
 
     def _result_types_after_arrow(self, i: int, end: int | None,
@@ -873,6 +876,11 @@ class Parser:
                 break
             if self._is(i, "{"):
                 i = self._skip_balanced(i)
+            if self._is(i, "=") and (end is None or i < end):
+                # `T{%s} = dense<1> : tensor<1xi32>`: an initial value after the type.
+                i = self._attr_end(self._next_non_nl(i + 1))
+                if self._is(i, ":"):
+                    i = self._attr_end(self._next_non_nl(i + 1))
             if self.texts[i] == "in" and self.kinds[i] == BARE:  # `tensor<..> in !resource`
                 if self.kinds[i + 1] == VALUE:  # `in %operand`: tied
                     idx = self._operand_index(op, self.texts[i + 1])

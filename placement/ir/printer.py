@@ -138,6 +138,9 @@ def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]
             return [Edit(syntax.first_colon + 1, syntax.first_colon + 1, " " + text)]
         if syntax.first_fat_arrow >= 0:
             return [Edit(syntax.first_fat_arrow + 2, syntax.first_fat_arrow + 2, " " + text)]
-    if place == optable.AttrPlace.END_KEYWORD:
+    if place == optable.AttrPlace.BEFORE_REGION and op.regions:
+        at = op.regions[0].start
+        return [Edit(at, at, "attributes " + text + " ")]
+    if place in (optable.AttrPlace.END_KEYWORD, optable.AttrPlace.BEFORE_REGION):
         return [Edit(syntax.end, syntax.end, " attributes " + text)]
     return [Edit(syntax.end, syntax.end, " " + text)]
