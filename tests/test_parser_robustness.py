@@ -290,3 +290,20 @@ func.func @f(%n: index) -> tensor<?xf32> {
     out = _annotated_reparses(text)
     assert "-> (tensor<?xf32>{%n}) attributes {" in out
     assert "flow.return {" in out
+
+
+def test_annotating_annotated_output_changes_nothing() -> None:
+    text = """
+util.global private @dev : !hal.device
+func.func @f(%n: index, %t: !stream.timepoint) -> (!stream.resource<staging>, !stream.timepoint) {
+  %r:2 = stream.resource.alloca uninitialized on(#hal.device.affinity<@dev>) await(%t)
+      => !stream.resource<staging>{%n} => !stream.timepoint
+  %s:2 = stream.resource.alloca uninitialized on(#hal.device.affinity<@dev>)
+      : !stream.resource<staging>{%n} => !stream.timepoint
+  return %s#0, %r#1 : !stream.resource<staging>, !stream.timepoint
+}
+"""
+    once = _annotated_reparses(text)
+    assert "stream.affinities.results" in once
+    module = load(once)
+    assert annotate_text(module, solve_module(module)) == once

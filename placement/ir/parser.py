@@ -841,6 +841,8 @@ class Parser:
     def _type_list(self, i: int, end: int | None, op: Operation | None) -> list[str]:
         while self.kinds[i] == NL:
             i += 1
+        if self._is(i, "{") and not self._region_follows(i):
+            i = self._skip_balanced(i)  # `: {attrs} T` (AttrPlace.AFTER_COLON)
         if self._is(i, "(") and not self._is(self._skip_balanced(i), "->"):
             close = self._skip_balanced(i)
             return self._type_list(i + 1, close - 1, op)
