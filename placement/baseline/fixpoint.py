@@ -126,10 +126,15 @@ def run_fixpoint(module: Module, explorer: Explorer | None = None,
     solve_graph(graph)
     solution = Solution("fixpoint")
     devices = graph.devices
+    invalid = State(False)
+    states: dict[int, State] = {}  # one State per distinct device set
     for e in graph.elements:
         if e.invalid:
-            solution.set(e.kind, e.subject, State(False))
-        else:
+            solution.set(e.kind, e.subject, invalid)
+            continue
+        state = states.get(e.bits)
+        if state is None:
             members = frozenset(devices[i] for i in range(len(devices)) if e.bits >> i & 1)
-            solution.set(e.kind, e.subject, State(True, members))
+            state = states[e.bits] = State(True, members)
+        solution.set(e.kind, e.subject, state)
     return solution
