@@ -12,6 +12,7 @@ The three phases are the small functions right below; adapt them if the pipeline
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -62,7 +63,11 @@ def count_ops(module: Any) -> int | None:
 
 # ------------------------------------------------------------------ worker (one size)
 def _worker(path: Path, engine: str, use_tracemalloc: bool) -> dict[str, Any]:
-    """Time the phases on one file in this process; memory is measured by the parent."""
+    """Time the phases on one file in this process; memory is measured by the parent.
+
+    The cyclic garbage collector is paused, as `placement` itself does for a run (cli.run).
+    """
+    gc.disable()
     if use_tracemalloc:
         import tracemalloc
 
