@@ -397,7 +397,8 @@ TABLE["stream.cmd.call"] = OpInfo(role=Role.CALL)
 # Function declarations that stream.async.call / stream.cmd.call name.
 for _name in ("async.func", "cmd.func"):
     TABLE["stream." + _name] = OpInfo(role=Role.FUNCTION, defines_symbol=True,
-                                      attr_place=AttrPlace.END_KEYWORD)
+                                      attr_place=AttrPlace.END_KEYWORD,
+                                      signature_args=_name == "cmd.func")
 TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True,
                                              attr_place=AttrPlace.AFTER_NAME)
 

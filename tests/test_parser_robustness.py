@@ -307,3 +307,11 @@ func.func @f(%n: index, %t: !stream.timepoint) -> (!stream.resource<staging>, !s
     assert "stream.affinities.results" in once
     module = load(once)
     assert annotate_text(module, solve_module(module)) == once
+
+
+def test_command_function_declaration_with_subrange_arguments() -> None:
+    module = load("""
+stream.cmd.func private @ext(%r[%o for %l]: !stream.resource<*>, %x: i32)
+""")
+    op = _op(module, "stream.cmd.func")
+    assert not op.operands and op.symbols == ["@ext"]

@@ -694,6 +694,14 @@ class Parser:
                     self.pos += 1
                     prev = i
                     continue
+                if depth_stack and row.signature_args and not regions_started \
+                        and arrow_tok < 0 and self._undefined(t):
+                    # A signature argument spelled without `: type` right after its name
+                    # (stream.cmd.func `%r[%offset for %length]: T`): declared, not used.
+                    pending.append(_PendingArg(t, "", starts[i], False))
+                    self.pos += 1
+                    prev = i
+                    continue
                 value = self._lookup(t, starts[i])
                 if pending and pending[-1].init and not pending[-1].type:
                     pending[-1].type = value.type or "?"
