@@ -197,8 +197,18 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    """Console entry point."""
-    sys.exit(run(sys.argv[1:]))
+    """Console entry point.
+
+    Exits without tearing down the (possibly millions of) IR objects one by one: all output
+    is written and flushed first, so the interpreter's slow final cleanup is skipped.
+    """
+    code = run(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (`placement solve x | head`)
+        code = code or 1
+    os._exit(code)
 
 
 if __name__ == "__main__":

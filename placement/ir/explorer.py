@@ -298,9 +298,16 @@ class Explorer:
     def walk_defining_ops(self, value: Value, fn: Callable[[OpResult], Walk],
                           follow_ties: bool) -> bool:
         """Report each op result that may define `value` (spec 2.2). Returns INCOMPLETE."""
-        if isinstance(value, OpResult) and optable.info(value.owner).constant_like:
-            fn(value)
-            return False
+        if isinstance(value, OpResult):
+            row = optable.info(value.owner)
+            if row.constant_like:
+                fn(value)
+                return False
+            if not row.ignored_by_explorer and row.role not in _EXPANDING_ROLES and (
+                    not follow_ties or optable.tied_operand(value.owner, value.index) is None):
+                # Nothing to expand past this result: the walk reports it alone.
+                fn(value)
+                return False
         incomplete = False
         worklist: list[Value] = [value]
         processed: set[int] = set()
@@ -352,6 +359,8 @@ class Explorer:
 
 
 _REGION_BRANCH = (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.REGION_BRANCH)
+# Roles whose results the defining walk expands past (calls, loads, region results).
+_EXPANDING_ROLES = (Role.CALL, Role.GLOBAL_LOAD, *_REGION_BRANCH)
 
 
 def _terminators(regions: Iterable[Region], role: Role | None = None) -> list[Operation]:
