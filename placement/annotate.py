@@ -12,7 +12,7 @@ from placement import ops as optable
 from placement.affinity import default_affinity, requires_affinity, value_scope_op
 from placement.ir.core import Module, Operation, Value
 from placement.ir.explorer import Explorer, is_affinity_type, is_affinity_typed
-from placement.ir.printer import Edit, render, set_attributes
+from placement.ir.printer import Edit, render, set_attributes, updated_attributes
 from placement.ops import Role
 from placement.solution import Kind, Solution, State
 
@@ -115,12 +115,7 @@ def _op_edits(module: Module, op: Operation, updates: dict[str, str | None]) -> 
     if optable.info(op).attr_place == optable.AttrPlace.GENERIC and not op.syntax.generic:
         from placement.ir.generic import generic_form
 
-        attrs = dict(op.attributes)
-        for k, v in updates.items():
-            if v is None:
-                attrs.pop(k, None)
-            else:
-                attrs[k] = v
+        attrs = updated_attributes(op, updates)
         return [Edit(op.syntax.start, op.syntax.end, generic_form(module, op, attrs))]
     return set_attributes(module, op, updates)
 

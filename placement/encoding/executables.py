@@ -15,7 +15,7 @@ from placement.encoding.analysis import Analysis
 from placement.encoding.policy import Candidate
 from placement.encoding.syntax import inner_tensors, symbol_spans
 from placement.ir.core import Operation
-from placement.ir.printer import Edit
+from placement.ir.printer import Edit, apply_edits
 
 Signature = tuple[tuple[int, str], ...]
 
@@ -102,15 +102,8 @@ def _copy(analysis: Analysis, executable: Operation, inner: list[Edit], old: str
     name = symbol_spans(analysis.text, executable, "@" + old)[:1]
     cuts = sorted(inner + [Edit(s, e, "@" + new) for s, e in name]
                   + [Edit(s, e, "") for s, e in module.comments if a <= s < b])
-    out, pos = [], a
-    for e in cuts:
-        if e.start < pos:
-            continue
-        out.append(module.source[pos:e.start])
-        out.append(e.text)
-        pos = e.end
-    out.append(module.source[pos:b])
+    body = apply_edits(module.source, a, b, cuts)
     line_start = module.source.rfind("\n", 0, a) + 1
     indent = module.source[line_start:a] if not module.source[line_start:a].strip() else ""
-    text = "\n".join(line.rstrip() for line in "".join(out).split("\n"))
+    text = "\n".join(line.rstrip() for line in body.split("\n"))
     return indent + text

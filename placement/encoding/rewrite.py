@@ -18,7 +18,7 @@ from placement.encoding.policy import Candidate
 from placement.encoding.syntax import OpText
 from placement.ir.attributes import ShapedType
 from placement.ir.core import Operation
-from placement.ir.printer import Edit, render
+from placement.ir.printer import Edit, apply_edits, render
 
 
 class _Names:
@@ -171,16 +171,7 @@ def _op_edits(analysis: Analysis, edits: list[Edit]) -> list[Edit]:
             inner.setdefault(span, []).append(e)
     for (a, b), group in inner.items():
         cuts = sorted(group + [Edit(s, t, "") for s, t in module.comments if a <= s < b])
-        out: list[str] = []
-        pos = a
-        for e in cuts:
-            if e.start < pos:
-                continue
-            out.append(module.source[pos:e.start])
-            out.append(e.text)
-            pos = e.end
-        out.append(module.source[pos:b])
-        rest.append(Edit(a, b, _one_line("".join(out))))
+        rest.append(Edit(a, b, _one_line(apply_edits(module.source, a, b, cuts))))
     return rest
 
 

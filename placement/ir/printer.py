@@ -33,19 +33,36 @@ def render(module: Module, edits: list[Edit], strip_comments: bool = True) -> st
     cuts: list[Edit] = sorted(edits)
     if strip_comments:
         cuts = sorted(cuts + _comment_cuts(source, module.comments))
+    text = apply_edits(source, 0, len(source), cuts)
+    if strip_comments:
+        text = _squeeze_blank_lines(text)
+    return text
+
+
+def apply_edits(source: str, start: int, end: int, edits: list[Edit]) -> str:
+    """`source[start:end]` with sorted edits applied; an edit overlapping an earlier one is
+    skipped."""
     out: list[str] = []
-    pos = 0
-    for edit in cuts:
-        if edit.start < pos:  # overlapping: keep the earlier one
+    pos = start
+    for edit in edits:
+        if edit.start < pos:
             continue
         out.append(source[pos:edit.start])
         out.append(edit.text)
         pos = edit.end
-    out.append(source[pos:])
-    text = "".join(out)
-    if strip_comments:
-        text = _squeeze_blank_lines(text)
-    return text
+    out.append(source[pos:end])
+    return "".join(out)
+
+
+def updated_attributes(op: Operation, updates: dict[str, str | None]) -> dict[str, str]:
+    """The op's attribute dictionary with `updates` applied (a None value removes the key)."""
+    entries = dict(op.attributes)
+    for key, value in updates.items():
+        if value is None:
+            entries.pop(key, None)
+        else:
+            entries[key] = value
+    return entries
 
 
 def _comment_cuts(source: str, comments: list[tuple[int, int]]) -> list[Edit]:
@@ -100,12 +117,7 @@ def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]
     merged into the existing one when the source has one. Ops whose syntax has no place that
     parses back are not handled here (see `generic_form`).
     """
-    entries = dict(op.attributes)
-    for key, value in updates.items():
-        if value is None:
-            entries.pop(key, None)
-        else:
-            entries[key] = value
+    entries = updated_attributes(op, updates)
     if entries == op.attributes:
         return []
     syntax = op.syntax
