@@ -44,6 +44,19 @@ class Role(StrEnum):
     MODULE = "module"
 
 
+class EncodingRole(StrEnum):
+    """What an op is to the unified-encodings pass (placement/encoding)."""
+
+    NONE = "none"
+    ENCODE = "encode"  # stream.tensor.encode
+    SIZEOF = "sizeof"  # stream.tensor.sizeof
+    CONSTANT = "constant"  # stream.tensor.constant: where a source can start
+    CLONE = "clone"  # stream.async.clone: the source trace passes through it
+    DISPATCH = "dispatch"  # stream.tensor.dispatch: a consumer of encoded operands
+    BINDING = "binding"  # stream.binding.subspan: an executable's view of an operand
+    EXECUTABLE = "executable"  # stream.executable
+
+
 class AttrPlace(StrEnum):
     """Where a custom syntax puts its attribute dictionary when the op has none in the source."""
 
@@ -105,6 +118,10 @@ class OpInfo:
     # Properties (name -> text) of the op's generic form, for ops printed generically.
     generic_properties: Callable[[Operation], dict[str, str]] | None = field(
         default=None, compare=False)
+    # The op's part in the unified-encodings pass.
+    encoding: EncodingRole = EncodingRole.NONE
+    # util.initializer: runs once at load time (initializer sites weigh `init`, not `runtime`).
+    initializer: bool = False
     # The op defines a symbol: its first `@name` is its own name, not a use.
     defines_symbol: bool = False
     # Invisible to the explorer's traversals (spec 1.3: IGNORE action).
@@ -401,6 +418,17 @@ for _name in ("async.func", "cmd.func"):
                                       signature_args=_name == "cmd.func")
 TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True,
                                              attr_place=AttrPlace.AFTER_NAME)
+
+# The unified-encodings pass's view of stream ops.
+for _name, _role in (("stream.tensor.encode", EncodingRole.ENCODE),
+                     ("stream.tensor.sizeof", EncodingRole.SIZEOF),
+                     ("stream.tensor.constant", EncodingRole.CONSTANT),
+                     ("stream.async.clone", EncodingRole.CLONE),
+                     ("stream.tensor.dispatch", EncodingRole.DISPATCH),
+                     ("stream.binding.subspan", EncodingRole.BINDING),
+                     ("stream.executable", EncodingRole.EXECUTABLE)):
+    TABLE[_name] = replace(TABLE.get(_name, UNKNOWN), encoding=_role)
+TABLE["util.initializer"] = replace(TABLE["util.initializer"], initializer=True)
 
 # Ops whose name the printer may abbreviate: `module` is `builtin.module`, `return`
 # inside func.func is `func.return` (and `call` is `func.call`), `func` is not abbreviated.

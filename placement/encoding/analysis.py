@@ -156,7 +156,7 @@ class _Analyzer:
         self.functions: dict[str, Operation] = {}
         self.calls: dict[str, list[Operation]] = {}
         for op in module.top_level_ops():
-            if op.name == "util.global":
+            if optable.info(op).role == optable.Role.GLOBAL:
                 decl = global_decl(self.text, op)
                 if decl is not None:
                     self.globals[decl.name] = decl
@@ -193,7 +193,7 @@ class _Analyzer:
             if init.name != "util.initializer":
                 continue
             for op in init.walk():
-                if op.name != "stream.tensor.encode":
+                if optable.info(op).encoding != optable.EncodingRole.ENCODE:
                     continue
                 result = self._version(op, count)
                 if isinstance(result, str):
@@ -239,7 +239,7 @@ class _Analyzer:
         size_name = entry.size[0] if entry.size else ""
         size_value = next((v for v in op.operands if v.name == size_name), None)
         if not isinstance(size_value, OpResult) or \
-                size_value.owner.name != "stream.tensor.sizeof":
+                optable.info(size_value.owner).encoding != optable.EncodingRole.SIZEOF:
             return "result size is not defined by stream.tensor.sizeof"
         sizeof = size_value.owner
         sizeof_sig = self.text.signature(sizeof)
@@ -261,7 +261,7 @@ class _Analyzer:
             owner = value.uses[0].owner
             if optable.info(owner).role == optable.Role.GLOBAL_STORE and owner.symbols:
                 return owner.symbols[0][1:]
-            if owner.name == "stream.async.clone" and owner.results:
+            if optable.info(owner).encoding == optable.EncodingRole.CLONE and owner.results:
                 value = owner.results[0]
                 continue
             return None
@@ -287,10 +287,10 @@ class _Analyzer:
                     return None
                 value = stores[0].operands[0]
                 continue
-            if op.name == "stream.async.clone" and op.operands:
+            if optable.info(op).encoding == optable.EncodingRole.CLONE and op.operands:
                 value = op.operands[0]
                 continue
-            if op.name == "stream.tensor.constant":
+            if optable.info(op).encoding == optable.EncodingRole.CONSTANT:
                 param = self._parameter_key(op)
                 if param is not None:
                     return param
@@ -344,10 +344,11 @@ class _Analyzer:
             seen.add(id(value))
             for use in list(value.uses):
                 owner = use.owner
-                if any(a.name == "stream.executable" for a in owner.ancestors()):
+                if any(optable.info(a).encoding == optable.EncodingRole.EXECUTABLE
+                       for a in owner.ancestors()):
                     continue
                 work.extend(self._flows(owner, use.index))
-                if owner.name == "stream.tensor.dispatch":
+                if optable.info(owner).encoding == optable.EncodingRole.DISPATCH:
                     site = self._site(owner, use.index)
                     if site is not None and (id(owner), site.index) not in seen_sites:
                         seen_sites.add((id(owner), site.index))
@@ -359,7 +360,7 @@ class _Analyzer:
         index = operand - len(sig.workload)
         if not 0 <= index < len(sig.operands):
             return None
-        in_init = any(a.name == "util.initializer" for a in dispatch.ancestors())
+        in_init = any(optable.info(a).initializer for a in dispatch.ancestors())
         func = next((a for a in dispatch.ancestors()
                      if optable.info(a).role == optable.Role.FUNCTION), None)
         fname = func.symbols[0] if func is not None and func.symbols else \
@@ -375,9 +376,9 @@ class _Analyzer:
             if o == index and r < len(op.results):
                 out.append(op.results[r])
         role = optable.info(op).role
-        if op.name == "stream.async.clone" and op.results and index == 0:
+        if optable.info(op).encoding == optable.EncodingRole.CLONE and op.results and index == 0:
             out.append(op.results[0])
-        elif role == optable.Role.CALL and op.symbols and op.name == "util.call":
+        elif role == optable.Role.CALL and op.symbols:
             callee = self.functions.get(op.symbols[0][1:])
             if callee is not None and callee.regions and callee.regions[0].blocks:
                 args = callee.regions[0].blocks[0].arguments

@@ -38,7 +38,7 @@ def _binding_edits(analysis: Analysis, func: Operation, sig: Signature,
         if index >= len(args):
             continue
         for use in args[index].uses:
-            if use.owner.name != "stream.binding.subspan":
+            if optable.info(use.owner).encoding != optable.EncodingRole.BINDING:
                 continue
             for entry in inner_tensors(analysis.text, use.owner):
                 edits.append(Edit(entry.start, entry.end,
@@ -51,7 +51,7 @@ def executable_edits(analysis: Analysis,
     """Edits that retype (and, when sites disagree, duplicate) the dispatched executables."""
     module = analysis.module
     executables = {op.symbols[0][1:]: op for op in module.top_level_ops()
-                   if op.name == "stream.executable" and op.symbols}
+                   if optable.info(op).encoding == optable.EncodingRole.EXECUTABLE and op.symbols}
     taken = {op.symbols[0][1:] for op in module.top_level_ops() if op.symbols}
     # executable -> entry -> signature -> dispatch ops, in order of first appearance.
     groups: dict[str, dict[Signature, list[Operation]]] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from placement import ops as optable
 from placement.encoding.analysis import Analysis, Version
 from placement.encoding.executables import executable_edits
 from placement.encoding.policy import Candidate
@@ -103,7 +104,8 @@ def _split_sizeof(analysis: Analysis, v: Version, choice: Candidate, names: _Nam
     # The encode's result size and the clones that carry it to the global.
     chain: list[Operation] = [v.encode]
     value = v.encode.results[0]
-    while len(value.uses) == 1 and value.uses[0].owner.name == "stream.async.clone":
+    while len(value.uses) == 1 and \
+            optable.info(value.uses[0].owner).encoding == optable.EncodingRole.CLONE:
         chain.append(value.uses[0].owner)
         value = value.uses[0].owner.results[0]
     for op in chain:

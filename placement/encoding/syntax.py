@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from placement import ops as optable
 from placement.ir.core import Module, Operation
 from placement.ir.lexer import BARE, NL, PUNCT, VALUE, Tokens, tokenize
 
@@ -186,7 +187,8 @@ class OpText:
             if kinds[k] == PUNCT and t == "[" and not sig.workload and not tensors_top:
                 sig.workload, k = self._group_values(k)
                 continue
-            if kinds[k] == PUNCT and t == ":" and op.name == "stream.tensor.dispatch":
+            if kinds[k] == PUNCT and t == ":" and \
+                    optable.info(op).encoding == optable.EncodingRole.DISPATCH:
                 k += 1
                 if self._is(k, "("):
                     close = self._close(k)
@@ -208,7 +210,7 @@ class OpText:
                 k = self._close(k) + 1
                 continue
             k += 1
-        if op.name != "stream.tensor.dispatch":
+        if optable.info(op).encoding != optable.EncodingRole.DISPATCH:
             sig.operands = tensors_top[:1]
             sig.results = tensors_top[1:]
         return sig
