@@ -11,11 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from placement import ops as optable
 from placement.annotate import ATTR_NAMES
+from placement.check import Disagreement
 from placement.diagnostics import PlacementError
 from placement.ir.core import Module, Operation
 from placement.ir.parser import parse
@@ -48,20 +48,6 @@ def run_iree_opt(args: list[str], source: str) -> str:
     return proc.stdout
 
 
-@dataclass(frozen=True)
-class OracleDifference:
-    """One attribute of one op that differs between our output and iree-opt's."""
-
-    op: Operation
-    attribute: str
-    ours: str | None
-    theirs: str | None
-
-    def __str__(self) -> str:
-        return (f"{self.op.loc}: {self.op.name}: {self.attribute}: ours "
-                f"{self.ours or '(none)'}, iree-opt {self.theirs or '(none)'}")
-
-
 def annotated_ops(module: Module) -> list[Operation]:
     """Ops that can carry annotations, in source order: top-level globals and function bodies."""
     out: list[Operation] = []
@@ -78,8 +64,8 @@ def _norm(text: str | None) -> str | None:
     return None if text is None else "".join(text.split())
 
 
-def compare_outputs(ours_text: str, theirs_text: str, filename: str) -> list[OracleDifference]:
-    """Attribute differences between our printed module and iree-opt's, op by op in order."""
+def compare_outputs(ours_text: str, theirs_text: str, filename: str) -> list[Disagreement]:
+    """Attribute differences between our printed module (left) and iree-opt's (right)."""
     ours = parse(ours_text, filename)
     theirs = parse(theirs_text, filename + " (iree-opt)")
     a, b = annotated_ops(ours), annotated_ops(theirs)
@@ -90,6 +76,6 @@ def compare_outputs(ours_text: str, theirs_text: str, filename: str) -> list[Ora
     for x, y in zip(a, b, strict=True):
         for name in ATTR_NAMES:
             if _norm(x.attributes.get(name)) != _norm(y.attributes.get(name)):
-                diffs.append(OracleDifference(x, name, x.attributes.get(name),
+                diffs.append(Disagreement(x, name, x.attributes.get(name),
                                               y.attributes.get(name)))
     return diffs

@@ -39,7 +39,7 @@ def test_golden_outputs_reparse_and_differ_from_3_13_exactly_as_spec_10_2(
         run_iree_opt([], ours)  # iree-opt parses and verifies our output
         theirs = run_iree_opt(["--iree-stream-annotate-affinities"], case)
         for d in compare_outputs(ours, theirs, f"case{i}"):
-            found.add((i, d.op.name, d.attribute, d.ours, d.theirs))
+            found.add((i, d.op.name, d.attribute, d.left, d.right))
     assert found == EXPECTED_3_13_DIFFERENCES
 
 
