@@ -5,22 +5,32 @@ Adding an op means adding a row. An op with no row is parsed structurally and tr
 conservatively: not affinity-aware, not tied, not pinning, no region-branch rules, and its
 affinity-typed operands and results are still annotated.
 
+Each row states an op's *semantics* once: its role, its affinity attributes, its ties, and its
+control-flow interfaces (MLIR's RegionBranchOpInterface, BranchOpInterface, CallOpInterface and
+return-like / region terminators), declared as data (`RegionBranch`, `Terminator`). The query
+functions at the end of this module (`operand_targets`, `value_sources`, `tied_operand`,
+`tied_results`, `successor_operands`, `forwarded_operands`, `callee_symbol`, ...) are the one
+place that answers "where does operand i flow" and "what flows into value v"; the explorer, both
+rule sets and the encoding analysis call them. The syntax fields of a row (`attr_place`,
+`result_types`, ...) are read only by the parser and the printer.
+
 The rows follow `../shared/spec/affinity-analysis.md` sections 1.1-1.3 (the seed's semantics).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, TypeAlias, Union
 
 if TYPE_CHECKING:
-    from placement.ir.core import Operation
+    from placement.ir.core import Block, BlockArgument, Operation, OpResult, Value
 
 
 class Role(StrEnum):
-    """What an op is, for the traversals and the element rules."""
+    """What an op is (a coarse kind, for reports and checks; data flow is in the interfaces)."""
 
     NONE = "none"
     CALL = "call"  # CallOpInterface with the callee as the first @symbol
@@ -28,7 +38,7 @@ class Role(StrEnum):
     YIELD = "yield"  # scf.yield: return-like terminator of a region-branch op
     CONDITION = "condition"  # scf.condition
     REGION_TERMINATOR = "region_terminator"  # other terminators that end a region (stream.yield)
-    BRANCH = "branch"  # cf.br / cf.cond_br
+    BRANCH = "branch"  # cf.br / cf.cond_br / cf.switch
     SCF_FOR = "scf.for"
     SCF_WHILE = "scf.while"
     SCF_IF = "scf.if"
@@ -90,6 +100,71 @@ class Ties(StrEnum):
     PAIRWISE = "pairwise"  # result i <-> operand i
 
 
+# ------------------------------------------------------------------ control-flow interfaces
+@dataclass(frozen=True)
+class Inputs:
+    """Where forwarded values land: the entry-block arguments of region `region` from argument
+    `first` on, or (`region` None) the op's own results."""
+
+    region: int | None
+    first: int = 0
+
+
+RESULTS = Inputs(None)
+
+
+@dataclass(frozen=True)
+class RegionBranch:
+    """RegionBranchOpInterface: how values enter, cross and leave an op's regions.
+
+    `operands[entry_from:]` are forwarded, in order, to each of `entry` when the op starts
+    (None: no operand is forwarded). `exits[r]` lists where the forwarded operands of region
+    r's terminator go (see `Terminator`). `exits` None means the op is a region-branch op whose
+    flows are not modelled (spec Q20): traversals treat its region arguments as unknown.
+    """
+
+    entry_from: int | None = None
+    entry: tuple[Inputs, ...] = ()
+    exits: tuple[tuple[Inputs, ...], ...] | None = None
+
+    @property
+    def modelled(self) -> bool:
+        """Whether the region flows are described (else traversals are INCOMPLETE)."""
+        return self.exits is not None
+
+
+@dataclass(frozen=True)
+class Terminator:
+    """A region terminator: `operands[forwards_from:]` are forwarded to its region's successors
+    (the parent's `RegionBranch.exits`, or a function's call sites when `return_like`)."""
+
+    forwards_from: int = 0
+    # ReturnLike: returns from a function, or from a region to its parent op.
+    return_like: bool = False
+
+
+class Across(StrEnum):
+    """Which end of a call edge a `CallFlow` names (the explorer resolves the call graph)."""
+
+    CALLEE_ARG = "callee_arg"  # entry-block argument `index` of the function a call calls
+    CALLEE_RETURN = "callee_return"  # operand `index` of that function's return-like terminators
+    CALLER_RESULT = "caller_result"  # result `index` of every call site of a function
+    CALLER_OPERAND = "caller_operand"  # operand `index` of every call site of a function
+
+
+@dataclass(frozen=True, slots=True)
+class CallFlow:
+    """Values across a call edge: `op` is the call (CALLEE_*) or the function (CALLER_*)."""
+
+    across: Across
+    op: Operation
+    index: int
+
+
+# Where an operand flows (`operand_targets`) or what flows into a value (`value_sources`).
+Flow: TypeAlias = Union["Value", CallFlow]  # noqa: UP007 (Value is a forward reference)
+
+
 @dataclass(frozen=True)
 class OpInfo:
     """One row of the op table."""
@@ -134,17 +209,33 @@ class OpInfo:
     # Reorders the operands parsed in source order into ODS operand order.
     reorder_operands: Callable[[Operation, list[int]], list[int]] | None = field(
         default=None, compare=False)
+    # RegionBranchOpInterface (scf.for, scf.while, scf.if, ...).
+    region_branch: RegionBranch | None = None
+    # Region terminators (scf.yield, scf.condition, util.return, ...).
+    terminator: Terminator | None = None
 
     @property
     def affinity_aware(self) -> bool:
         """Whether the op implements the affinity op interface."""
         return self.affinity_attrs is not None
 
+    @property
+    def is_call(self) -> bool:
+        """CallOpInterface: operand i is the callee's argument i, result i what it returns."""
+        return self.role == Role.CALL
+
+    @property
+    def is_function(self) -> bool:
+        """FunctionOpInterface (callable): entry arguments come from the call sites."""
+        return self.role == Role.FUNCTION
+
+    @property
+    def is_branch(self) -> bool:
+        """BranchOpInterface: each successor's operand group flows to its block arguments."""
+        return self.role == Role.BRANCH
+
 
 UNKNOWN = OpInfo()
-
-_FLOW_AWARE = OpInfo(affinity_attrs=("stream.affinity",))
-_STREAM_AWARE = OpInfo(affinity_attrs=("affinity", "on"))
 
 
 def _flow_update_order(op: Operation, order: list[int]) -> list[int]:
@@ -235,74 +326,91 @@ def _stream_sizeof_properties(op: Operation) -> dict[str, str]:
 # Attribute kinds that implement the stream affinity attribute interface.
 AFFINITY_ATTRIBUTES = ("#hal.device.promise<", "#hal.device.affinity<", "#hal.device.optimal<")
 
+# ------------------------------------------------------------------ interface rows
+# scf.for: operands lb, ub, step, then the inits, which enter the body's arguments after the
+# induction variable (and are the results if the loop runs zero times); the body's yield goes
+# back to those arguments and to the results.
+SCF_FOR = RegionBranch(entry_from=3, entry=(Inputs(0, 1), RESULTS),
+                       exits=((RESULTS, Inputs(0, 1)),))
+# scf.while: the inits enter the before region; its scf.condition forwards (after the i1) to
+# the results and to the after region, whose yield goes back to the before region.
+SCF_WHILE = RegionBranch(entry_from=0, entry=(Inputs(0),),
+                         exits=((RESULTS, Inputs(1)), (Inputs(0),)))
+# scf.if: operand 0 is the i1 and nothing is forwarded on entry; each region's yield is the
+# results.
+SCF_IF = RegionBranch(entry=(Inputs(0), Inputs(1)), exits=((RESULTS,), (RESULTS,)))
+# Region-branch ops whose flows are not modelled (spec Q20).
+UNMODELLED = RegionBranch()
+
+RETURN_LIKE = Terminator(return_like=True)  # util.return, func.return, scf.yield
+CONDITION = Terminator(forwards_from=1)  # scf.condition: operand 0 is the i1
+
+_FLOW = ("stream.affinity",)  # the affinity attribute of flow ops (and arith.constant, ...)
+_ON = ("affinity", "on")  # the affinity attribute of stream ops (`on(#x)` in custom syntax)
+
+
+# An affinity-aware flow op (its affinity is the `stream.affinity` attribute).
+_flow = partial(OpInfo, affinity_attrs=_FLOW)
+# An affinity-aware stream op (spec 1.1: the stream affinity-op trait, `on(...)`).
+_stream = partial(OpInfo, affinity_attrs=_ON)
+_EK = AttrPlace.END_KEYWORD
+
 TABLE: dict[str, OpInfo] = {
     # --- flow -------------------------------------------------------------------------
-    "flow.tensor.transfer": OpInfo(affinity_attrs=("target", "to"),
-                                   attr_place=AttrPlace.END_KEYWORD),
-    "flow.dispatch.region": replace(_FLOW_AWARE, attr_place=AttrPlace.BEFORE_REGION),
+    "flow.tensor.transfer": OpInfo(affinity_attrs=("target", "to"), attr_place=_EK),
+    "flow.dispatch.region": _flow(attr_place=AttrPlace.BEFORE_REGION),
     "flow.return": OpInfo(attr_place=AttrPlace.AFTER_NAME),
-    "flow.dispatch.workgroups": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX,
-                                       signature_args=True),
-    "flow.dispatch": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX),
-    "flow.call": OpInfo(role=Role.CALL, affinity_attrs=("stream.affinity",), ties=Ties.SYNTAX),
-    "flow.tensor.constant": OpInfo(affinity_attrs=("stream.affinity",), constant_like=True,
-                                   attr_place=AttrPlace.AFTER_NAME),
-    "flow.tensor.dynamic_constant": OpInfo(affinity_attrs=("stream.affinity",),
-                                           attr_place=AttrPlace.AFTER_NAME),
-    "flow.tensor.alloca": OpInfo(affinity_attrs=("stream.affinity",),
-                                 attr_place=AttrPlace.END_KEYWORD),
-    "flow.tensor.empty": OpInfo(affinity_attrs=("stream.affinity",),
-                                attr_place=AttrPlace.END_KEYWORD),
-    "flow.tensor.splat": OpInfo(affinity_attrs=("stream.affinity",),
-                                attr_place=AttrPlace.END_KEYWORD),
-    "flow.tensor.clone": OpInfo(affinity_attrs=("stream.affinity",),
-                                attr_place=AttrPlace.END_KEYWORD),
-    "flow.tensor.slice": OpInfo(affinity_attrs=("stream.affinity",),
-                                attr_place=AttrPlace.END_KEYWORD),
-    "flow.tensor.update": OpInfo(affinity_attrs=("stream.affinity",), ties=Ties.FIRST,
-                                 attr_place=AttrPlace.END_KEYWORD,
-                                 reorder_operands=_flow_update_order),
-    "flow.channel.default": _FLOW_AWARE,
-    "flow.collective.all_gather": _FLOW_AWARE,
-    "flow.collective.all_reduce": _FLOW_AWARE,
-    "flow.collective.all_to_all": _FLOW_AWARE,
-    "flow.collective.reduce_scatter": _FLOW_AWARE,
-    "flow.collective.send_recv": _FLOW_AWARE,
-    "flow.tensor.reshape": OpInfo(ties=Ties.FIRST, attr_place=AttrPlace.END_KEYWORD),
-    "flow.tensor.bitcast": OpInfo(ties=Ties.FIRST, attr_place=AttrPlace.END_KEYWORD),
-    "flow.tensor.load": OpInfo(attr_place=AttrPlace.END_KEYWORD,
-                               result_types=ResultTypes.NOT_AFFINITY),
-    "flow.tensor.store": OpInfo(attr_place=AttrPlace.END_KEYWORD),
+    "flow.dispatch.workgroups": _flow(ties=Ties.SYNTAX, signature_args=True),
+    "flow.dispatch": _flow(ties=Ties.SYNTAX),
+    "flow.call": _flow(role=Role.CALL, ties=Ties.SYNTAX),
+    "flow.tensor.constant": _flow(constant_like=True, attr_place=AttrPlace.AFTER_NAME),
+    "flow.tensor.dynamic_constant": _flow(attr_place=AttrPlace.AFTER_NAME),
+    "flow.tensor.alloca": _flow(attr_place=_EK),
+    "flow.tensor.empty": _flow(attr_place=_EK),
+    "flow.tensor.splat": _flow(attr_place=_EK),
+    "flow.tensor.clone": _flow(attr_place=_EK),
+    "flow.tensor.slice": _flow(attr_place=_EK),
+    "flow.tensor.update": _flow(ties=Ties.FIRST, attr_place=_EK,
+                                reorder_operands=_flow_update_order),
+    "flow.channel.default": _flow(),
+    "flow.collective.all_gather": _flow(),
+    "flow.collective.all_reduce": _flow(),
+    "flow.collective.all_to_all": _flow(),
+    "flow.collective.reduce_scatter": _flow(),
+    "flow.collective.send_recv": _flow(),
+    "flow.tensor.reshape": OpInfo(ties=Ties.FIRST, attr_place=_EK),
+    "flow.tensor.bitcast": OpInfo(ties=Ties.FIRST, attr_place=_EK),
+    "flow.tensor.load": OpInfo(attr_place=_EK, result_types=ResultTypes.NOT_AFFINITY),
+    "flow.tensor.store": OpInfo(attr_place=_EK),
     "flow.executable": OpInfo(role=Role.OBJECT, defines_symbol=True),
     # --- hal --------------------------------------------------------------------------
-    "hal.tensor.import": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
-                                pins=True, attr_place=AttrPlace.GENERIC,
+    "hal.tensor.import": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True,
+                                attr_place=AttrPlace.GENERIC,
                                 trailing_operand_keywords=("wait",),
                                 generic_properties=_hal_import_properties),
-    "hal.tensor.export": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
-                                pins=True, attr_place=AttrPlace.END),
-    "hal.tensor.alias": OpInfo(affinity_attrs=("affinity", "on"), requires_affinity=False,
-                               pins=True, ties=Ties.FIRST, attr_place=AttrPlace.END,
+    "hal.tensor.export": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True,
+                                attr_place=AttrPlace.END),
+    "hal.tensor.alias": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True,
+                               ties=Ties.FIRST, attr_place=AttrPlace.END,
                                trailing_operand_keywords=("wait",)),
-    "hal.tensor.barrier": OpInfo(ties=Ties.PAIRWISE, attr_place=AttrPlace.END_KEYWORD,
+    "hal.tensor.barrier": OpInfo(ties=Ties.PAIRWISE, attr_place=_EK,
                                  result_types=ResultTypes.LIKE_OPERANDS),
     "hal.dispatch.extern": OpInfo(ties=Ties.SYNTAX),
     "hal.executable": OpInfo(role=Role.OBJECT, defines_symbol=True),
     # --- util -------------------------------------------------------------------------
-    "util.global": OpInfo(role=Role.GLOBAL, affinity_attrs=("stream.affinity",),
-                          requires_affinity="tensor", defines_symbol=True,
-                          declares_type=True),
+    "util.global": OpInfo(role=Role.GLOBAL, affinity_attrs=_FLOW, requires_affinity="tensor",
+                          defines_symbol=True, declares_type=True),
     "util.global.load": OpInfo(role=Role.GLOBAL_LOAD),
     "util.global.store": OpInfo(role=Role.GLOBAL_STORE),
     "util.global.address": OpInfo(role=Role.GLOBAL_ADDRESS),
-    "util.func": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
-                        requires_affinity=False, signature_args=True, defines_symbol=True,
+    "util.func": OpInfo(role=Role.FUNCTION, affinity_attrs=_FLOW, requires_affinity=False,
+                        signature_args=True, defines_symbol=True,
                         attr_place=AttrPlace.BEFORE_REGION),
-    "util.initializer": OpInfo(role=Role.FUNCTION, affinity_attrs=("stream.affinity",),
-                               requires_affinity=False, attr_place=AttrPlace.BEFORE_REGION),
+    "util.initializer": OpInfo(role=Role.FUNCTION, affinity_attrs=_FLOW, requires_affinity=False,
+                               attr_place=AttrPlace.BEFORE_REGION, initializer=True),
     "util.call": OpInfo(role=Role.CALL, ties=Ties.SYNTAX),
-    "util.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME,
-                          returns_to_call_sites=True),
+    "util.return": OpInfo(role=Role.RETURN, terminator=RETURN_LIKE,
+                          attr_place=AttrPlace.AFTER_NAME, returns_to_call_sites=True),
     "util.optimization_barrier": OpInfo(role=Role.OPT_BARRIER, attr_place=AttrPlace.AFTER_NAME,
                                         result_types=ResultTypes.SAME_AS_OPERANDS),
     "util.null": OpInfo(constant_like=True),
@@ -310,130 +418,148 @@ TABLE: dict[str, OpInfo] = {
     "func.func": OpInfo(role=Role.FUNCTION, signature_args=True, defines_symbol=True,
                         attr_place=AttrPlace.BEFORE_REGION),
     "func.call": OpInfo(role=Role.CALL),
-    "func.return": OpInfo(role=Role.RETURN, attr_place=AttrPlace.AFTER_NAME),
+    "func.return": OpInfo(role=Role.RETURN, terminator=RETURN_LIKE,
+                          attr_place=AttrPlace.AFTER_NAME),
     "builtin.module": OpInfo(role=Role.MODULE, attr_place=AttrPlace.BEFORE_REGION),
     # --- arith ------------------------------------------------------------------------
-    "arith.constant": OpInfo(affinity_attrs=("stream.affinity",), requires_affinity="tensor",
-                             constant_like=True, attr_place=AttrPlace.AFTER_NAME),
+    "arith.constant": _flow(requires_affinity="tensor", constant_like=True,
+                            attr_place=AttrPlace.AFTER_NAME),
     "arith.select": OpInfo(role=Role.SELECT),
     # --- cf / scf ---------------------------------------------------------------------
     "cf.br": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
     "cf.cond_br": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
-    "scf.for": OpInfo(role=Role.SCF_FOR, attr_place=AttrPlace.END),
-    "scf.while": OpInfo(role=Role.SCF_WHILE, attr_place=AttrPlace.END_KEYWORD),
-    "scf.if": OpInfo(role=Role.SCF_IF, attr_place=AttrPlace.END),
-    "scf.yield": OpInfo(role=Role.YIELD, attr_place=AttrPlace.AFTER_NAME),
-    "scf.condition": OpInfo(role=Role.CONDITION, attr_place=AttrPlace.AFTER_FIRST_GROUP),
-    "cf.switch": OpInfo(attr_place=AttrPlace.END),
-    "scf.execute_region": OpInfo(role=Role.REGION_BRANCH),
-    "scf.forall": OpInfo(role=Role.REGION_BRANCH),
-    "scf.parallel": OpInfo(role=Role.REGION_BRANCH),
-    "scf.index_switch": OpInfo(role=Role.REGION_BRANCH),
-    # --- stream -------------------------------------------------------------------------
-    "stream.executable": OpInfo(role=Role.OBJECT, defines_symbol=True, ignored_by_explorer=True),
-    "stream.yield": OpInfo(role=Role.REGION_TERMINATOR),
-    "stream.async.transfer": OpInfo(affinity_attrs=("result_affinity", "to"),
+    "cf.switch": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
+    "scf.for": OpInfo(role=Role.SCF_FOR, region_branch=SCF_FOR, attr_place=AttrPlace.END),
+    "scf.while": OpInfo(role=Role.SCF_WHILE, region_branch=SCF_WHILE, attr_place=_EK),
+    "scf.if": OpInfo(role=Role.SCF_IF, region_branch=SCF_IF, attr_place=AttrPlace.END),
+    "scf.yield": OpInfo(role=Role.YIELD, terminator=RETURN_LIKE, attr_place=AttrPlace.AFTER_NAME),
+    "scf.condition": OpInfo(role=Role.CONDITION, terminator=CONDITION,
+                            attr_place=AttrPlace.AFTER_FIRST_GROUP),
+    "scf.execute_region": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
+    "scf.forall": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
+    "scf.parallel": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
+    "scf.index_switch": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
+    # --- stream -----------------------------------------------------------------------
+    # Ops with `_stream(...)` declare the stream affinity-op trait (spec 1.1). Where a row
+    # has no attr_place, the custom syntax keeps the dictionary before the first ':'.
+    "stream.context.resolve": _stream(),
+    "stream.resource.alloc": _stream(),
+    "stream.resource.alloca": _stream(attr_place=AttrPlace.AFTER_COLON,
+                                      trailing_operand_keywords=("await",)),
+    "stream.resource.dealloca": _stream(attr_place=AttrPlace.END,
+                                        trailing_operand_keywords=("await",)),
+    "stream.resource.try_map": _stream(),
+    "stream.resource.pack": _stream(attr_place=_EK),
+    "stream.resource.constants": _stream(attr_place=AttrPlace.AFTER_NAME),
+    "stream.resource.size": _stream(result_types=ResultTypes.NOT_AFFINITY),
+    "stream.resource.load": OpInfo(attr_place=_EK),
+    "stream.resource.store": OpInfo(attr_place=_EK, reorder_operands=_fill_order),
+    "stream.resource.subview": OpInfo(attr_place=_EK),
+    "stream.parameter.load": _stream(braced_operands=True),
+    "stream.parameter.read": _stream(),
+    "stream.parameter.write": _stream(),
+    "stream.parameter.gather": _stream(braced_operands=True),
+    "stream.parameter.scatter": _stream(braced_operands=True),
+    "stream.file.constant": _stream(attr_place=_EK),
+    "stream.file.read": _stream(attr_place=_EK, trailing_operand_keywords=("await",)),
+    "stream.file.write": _stream(attr_place=_EK, trailing_operand_keywords=("await",)),
+    "stream.tensor.import": _stream(ties=Ties.FIRST, attr_place=_EK),
+    "stream.tensor.export": _stream(ties=Ties.FIRST, attr_place=_EK),
+    "stream.tensor.empty": _stream(attr_place=_EK),
+    "stream.tensor.constant": _stream(attr_place=_EK, encoding=EncodingRole.CONSTANT),
+    "stream.tensor.splat": _stream(attr_place=_EK),
+    "stream.tensor.clone": _stream(attr_place=_EK),
+    "stream.tensor.encode": _stream(attr_place=_EK, encoding=EncodingRole.ENCODE),
+    "stream.tensor.slice": _stream(attr_place=_EK),
+    "stream.tensor.fill": _stream(ties=Ties.FIRST, attr_place=_EK, reorder_operands=_value_last),
+    "stream.tensor.update": _stream(ties=Ties.FIRST, attr_place=_EK,
+                                    reorder_operands=_update_target_first),
+    "stream.tensor.dispatch": _stream(ties=Ties.SYNTAX, encoding=EncodingRole.DISPATCH),
+    "stream.tensor.sizeof": _stream(attr_place=AttrPlace.GENERIC,
+                                    result_types=ResultTypes.NOT_AFFINITY,
+                                    leading_type_attr="encoding",
+                                    generic_properties=_stream_sizeof_properties,
+                                    encoding=EncodingRole.SIZEOF),
+    "stream.tensor.load": OpInfo(attr_place=_EK),
+    "stream.tensor.store": OpInfo(attr_place=_EK, reorder_operands=_value_last),
+    "stream.tensor.trace": OpInfo(attr_place=_EK),
+    "stream.async.alloca": _stream(),
+    "stream.async.constant": _stream(attr_place=_EK),
+    "stream.async.splat": _stream(attr_place=_EK),
+    "stream.async.clone": _stream(attr_place=_EK, encoding=EncodingRole.CLONE),
+    "stream.async.slice": _stream(attr_place=_EK),
+    "stream.async.fill": _stream(ties=Ties.FIRST, attr_place=_EK, reorder_operands=_fill_order),
+    "stream.async.update": _stream(ties=Ties.FIRST, attr_place=_EK,
+                                   reorder_operands=_update_target_first),
+    "stream.async.copy": _stream(ties=Ties.FIRST, attr_place=_EK,
+                                 reorder_operands=_async_copy_order),
+    "stream.async.collective": _stream(ties=Ties.FIRST, attr_place=_EK,
+                                       reorder_operands=_collective_order),
+    "stream.async.barrier": _stream(ties=Ties.FIRST),
+    "stream.async.dispatch": _stream(ties=Ties.SYNTAX),
+    "stream.async.call": _stream(role=Role.CALL, ties=Ties.SYNTAX),
+    "stream.async.execute": _stream(ties=Ties.SYNTAX, attr_place=_EK,
+                                    trailing_operand_keywords=("await",)),
+    "stream.async.concurrent": _stream(ties=Ties.SYNTAX, attr_place=_EK),
+    "stream.async.transfer": OpInfo(affinity_attrs=("result_affinity", "to"), attr_place=_EK,
                                     affinity_hook=_async_transfer_affinity),
-    "stream.resource.size": OpInfo(affinity_attrs=("affinity", "on"),
-                                   result_types=ResultTypes.NOT_AFFINITY),
-    "stream.tensor.sizeof": OpInfo(affinity_attrs=("affinity", "on"),
-                                   attr_place=AttrPlace.GENERIC,
-                                   result_types=ResultTypes.NOT_AFFINITY,
-                                   leading_type_attr="encoding",
-                                   generic_properties=_stream_sizeof_properties),
+    "stream.async.load": OpInfo(attr_place=_EK),
+    "stream.async.store": OpInfo(attr_place=_EK, reorder_operands=_fill_order),
+    "stream.async.cast": OpInfo(attr_place=AttrPlace.END),
+    "stream.async.func": OpInfo(role=Role.FUNCTION, defines_symbol=True, attr_place=_EK),
+    "stream.cmd.execute": _stream(attr_place=_EK, trailing_operand_keywords=("await",)),
+    "stream.cmd.call": OpInfo(role=Role.CALL),
+    "stream.cmd.func": OpInfo(role=Role.FUNCTION, defines_symbol=True, attr_place=_EK,
+                              signature_args=True),
+    "stream.cmd.dispatch": OpInfo(attr_place=_EK, braced_operands=True),
+    "stream.cmd.collective": OpInfo(braced_operands=True),
+    "stream.cmd.fill": OpInfo(attr_place=_EK, reorder_operands=_fill_order),
+    "stream.cmd.copy": OpInfo(attr_place=_EK),
+    "stream.cmd.discard": OpInfo(attr_place=_EK),
+    "stream.cmd.flush": OpInfo(attr_place=_EK),
+    "stream.cmd.invalidate": OpInfo(attr_place=_EK),
+    "stream.cmd.concurrent": OpInfo(attr_place=_EK),
+    "stream.cmd.serial": OpInfo(attr_place=_EK),
+    "stream.timepoint.import": _stream(attr_place=_EK),
+    "stream.timepoint.export": _stream(attr_place=_EK),
+    "stream.timepoint.chain_external": _stream(),
+    "stream.timepoint.barrier": _stream(ties=Ties.FIRST),
+    "stream.timepoint.await": OpInfo(attr_place=_EK, reorder_operands=_value_last),
+    "stream.timepoint.join": OpInfo(attr_place=_EK),
+    "stream.timepoint.immediate": OpInfo(constant_like=True, attr_place=AttrPlace.AFTER_NAME),
+    "stream.channel.create": _stream(attr_place=_EK),
+    "stream.channel.count": OpInfo(attr_place=_EK),
+    "stream.channel.rank": OpInfo(attr_place=_EK),
+    "stream.channel.split": OpInfo(attr_place=_EK),
+    "stream.binding.subspan": OpInfo(encoding=EncodingRole.BINDING),
+    "stream.executable": OpInfo(role=Role.OBJECT, defines_symbol=True, ignored_by_explorer=True,
+                                encoding=EncodingRole.EXECUTABLE),
+    "stream.yield": OpInfo(role=Role.REGION_TERMINATOR, terminator=Terminator(),
+                           attr_place=AttrPlace.AFTER_NAME),
+    "stream.return": OpInfo(attr_place=AttrPlace.AFTER_NAME),
 }
-
-# Native stream ops that declare the stream affinity-op trait (spec 1.1).
-for _name in (
-    "context.resolve", "resource.alloc", "resource.alloca", "resource.dealloca",
-    "resource.try_map", "resource.pack", "resource.constants", "parameter.load",
-    "parameter.read", "parameter.write", "parameter.gather", "parameter.scatter",
-    "file.constant", "file.read", "file.write", "tensor.import", "tensor.export",
-    "tensor.empty", "tensor.constant", "tensor.splat", "tensor.clone", "tensor.encode",
-    "tensor.slice", "tensor.fill", "tensor.update", "tensor.dispatch", "async.alloca",
-    "async.constant", "async.splat", "async.clone", "async.slice", "async.fill", "async.update",
-    "async.copy", "async.collective", "async.barrier", "async.dispatch", "async.call",
-    "async.execute", "async.concurrent", "cmd.execute", "timepoint.import", "timepoint.export",
-    "timepoint.chain_external", "timepoint.barrier", "channel.create",
-):
-    TABLE.setdefault("stream." + _name, _STREAM_AWARE)
-
-_TIED_BY_SYNTAX = ("tensor.dispatch", "async.dispatch", "async.call", "async.execute",
-                   "async.concurrent")
-_TIED_FIRST = ("tensor.fill", "tensor.update", "tensor.import", "tensor.export", "async.fill",
-               "async.update", "async.copy", "async.collective", "async.barrier",
-               "timepoint.barrier")
-for _name in _TIED_BY_SYNTAX:
-    TABLE["stream." + _name] = OpInfo(affinity_attrs=("affinity", "on"), ties=Ties.SYNTAX)
-for _name in _TIED_FIRST:
-    TABLE["stream." + _name] = OpInfo(affinity_attrs=("affinity", "on"), ties=Ties.FIRST)
-TABLE["stream.async.call"] = OpInfo(role=Role.CALL, affinity_attrs=("affinity", "on"),
-                                    ties=Ties.SYNTAX)
-# Where the stream ops' custom syntax keeps the attribute dictionary (as iree-opt 3.13 prints
-# it; ops not listed keep it before the first top-level ':').
-_STREAM_END_KEYWORD = (
-    "async.clone", "async.constant", "async.copy", "async.fill", "async.load",
-    "async.slice", "async.splat", "async.store", "async.transfer", "async.update",
-    "async.collective", "async.execute", "async.concurrent", "channel.count", "channel.create",
-    "channel.rank", "channel.split", "cmd.copy", "cmd.discard", "cmd.fill", "cmd.flush",
-    "cmd.invalidate", "cmd.execute", "cmd.concurrent", "cmd.serial", "cmd.dispatch",
-    "file.constant", "file.read", "file.write", "resource.load", "resource.store",
-    "resource.subview", "resource.pack", "tensor.clone", "tensor.constant", "tensor.empty",
-    "tensor.encode", "tensor.export", "tensor.fill", "tensor.import", "tensor.load",
-    "tensor.slice", "tensor.splat", "tensor.store", "tensor.update", "tensor.trace",
-    "timepoint.await", "timepoint.export", "timepoint.import", "timepoint.join",
-)
-_STREAM_PLACES = [(n, AttrPlace.END_KEYWORD) for n in _STREAM_END_KEYWORD] + [
-    ("async.cast", AttrPlace.END), ("resource.dealloca", AttrPlace.END),
-    ("resource.constants", AttrPlace.AFTER_NAME), ("yield", AttrPlace.AFTER_NAME),
-    ("return", AttrPlace.AFTER_NAME),
-]
-_STREAM_PLACES.append(("resource.alloca", AttrPlace.AFTER_COLON))
-for _name, _place in _STREAM_PLACES:
-    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
-                                       attr_place=_place)
-for _name in ("cmd.dispatch", "cmd.collective", "parameter.load", "parameter.gather",
-              "parameter.scatter"):
-    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
-                                       braced_operands=True)
-# Where the custom syntax's operand order differs from the ODS order.
-for _name, _reorder in (("async.fill", _fill_order), ("async.store", _fill_order),
-                        ("cmd.fill", _fill_order), ("resource.store", _fill_order),
-                        ("tensor.fill", _value_last), ("tensor.store", _value_last),
-                        ("timepoint.await", _value_last), ("async.update", _update_target_first),
-                        ("tensor.update", _update_target_first),
-                        ("async.copy", _async_copy_order),
-                        ("async.collective", _collective_order)):
-    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
-                                       reorder_operands=_reorder)
-for _name in ("async.execute", "cmd.execute", "file.read", "file.write", "resource.alloca",
-              "resource.dealloca"):
-    TABLE["stream." + _name] = replace(TABLE.get("stream." + _name, UNKNOWN),
-                                       trailing_operand_keywords=("await",))
-TABLE["stream.cmd.call"] = OpInfo(role=Role.CALL)
-# Function declarations that stream.async.call / stream.cmd.call name.
-for _name in ("async.func", "cmd.func"):
-    TABLE["stream." + _name] = OpInfo(role=Role.FUNCTION, defines_symbol=True,
-                                      attr_place=AttrPlace.END_KEYWORD,
-                                      signature_args=_name == "cmd.func")
-TABLE["stream.timepoint.immediate"] = OpInfo(constant_like=True,
-                                             attr_place=AttrPlace.AFTER_NAME)
-
-# The unified-encodings pass's view of stream ops.
-for _name, _role in (("stream.tensor.encode", EncodingRole.ENCODE),
-                     ("stream.tensor.sizeof", EncodingRole.SIZEOF),
-                     ("stream.tensor.constant", EncodingRole.CONSTANT),
-                     ("stream.async.clone", EncodingRole.CLONE),
-                     ("stream.tensor.dispatch", EncodingRole.DISPATCH),
-                     ("stream.binding.subspan", EncodingRole.BINDING),
-                     ("stream.executable", EncodingRole.EXECUTABLE)):
-    TABLE[_name] = replace(TABLE.get(_name, UNKNOWN), encoding=_role)
-TABLE["util.initializer"] = replace(TABLE["util.initializer"], initializer=True)
 
 # Ops whose name the printer may abbreviate: `module` is `builtin.module`, `return`
 # inside func.func is `func.return` (and `call` is `func.call`), `func` is not abbreviated.
 ALIASES: dict[str, str] = {"module": "builtin.module", "return": "func.return",
                            "call": "func.call"}
+
+
+# ------------------------------------------------------------------ queries
+def info(op: Operation | str) -> OpInfo:
+    """The table row of an op (or op name); unknown ops get the conservative default."""
+    if isinstance(op, str):
+        return TABLE.get(op, UNKNOWN)
+    row: OpInfo | None = op.row
+    if row is None:
+        row = TABLE.get(op.name, UNKNOWN)
+        op.row = row
+    return row
+
+
+def canonical_name(name: str) -> str:
+    """The full op name for a name as printed (`module` -> `builtin.module`)."""
+    return ALIASES.get(name, name)
 
 
 def tied_operand(op: Operation, result_index: int) -> int | None:
@@ -455,17 +581,178 @@ def tied_results(op: Operation, operand_index: int) -> list[int]:
     return [r for r in range(len(op.results)) if tied_operand(op, r) == operand_index]
 
 
-def info(op: Operation | str) -> OpInfo:
-    """The table row of an op (or op name); unknown ops get the conservative default."""
-    if isinstance(op, str):
-        return TABLE.get(op, UNKNOWN)
-    row: OpInfo | None = op.row
-    if row is None:
-        row = TABLE.get(op.name, UNKNOWN)
-        op.row = row
-    return row
+def callee_symbol(op: Operation) -> str | None:
+    """The `@symbol` a call op calls (its first symbol), None for other ops or indirect calls."""
+    if not info(op).is_call or not op.symbols:
+        return None
+    return op.symbols[0]
 
 
-def canonical_name(name: str) -> str:
-    """The full op name for a name as printed (`module` -> `builtin.module`)."""
-    return ALIASES.get(name, name)
+def entry_block(op: Operation, region_index: int) -> Block | None:
+    """The entry block of region `region_index` of `op`, if it has one."""
+    if region_index < len(op.regions) and op.regions[region_index].blocks:
+        return op.regions[region_index].blocks[0]
+    return None
+
+
+def _inputs(op: Operation, where: Inputs) -> list[Value]:
+    """The values `where` names on region-branch op `op` (results or entry-block arguments)."""
+    if where.region is None:
+        return list(op.results)
+    block = entry_block(op, where.region)
+    return list(block.arguments[where.first:]) if block is not None else []
+
+
+def entry_successor_inputs(op: Operation) -> list[list[Value]]:
+    """The inputs of each successor of region-branch op `op` on entry (no region-branch: [])."""
+    spec = info(op).region_branch
+    return [_inputs(op, where) for where in spec.entry] if spec is not None else []
+
+
+def _exit_of(term: Operation) -> tuple[Operation, int, RegionBranch] | None:
+    """(parent, region index, parent's spec) when `term` ends a block of a modelled
+    region-branch op's region."""
+    block = term.parent
+    if block is None or block.terminator is not term or block.parent is None:
+        return None
+    parent = block.parent.parent
+    if parent is None:
+        return None
+    spec = info(parent).region_branch
+    if spec is None or spec.exits is None:
+        return None
+    region = parent.regions.index(block.parent)
+    return (parent, region, spec) if region < len(spec.exits) else None
+
+
+def exit_successor_inputs(term: Operation) -> list[list[Value]]:
+    """The inputs of each successor of a region terminator (its parent's `exits` for its
+    region); [] when `term` does not end a region of a modelled region-branch op."""
+    found = _exit_of(term)
+    if found is None:
+        return []
+    parent, region, spec = found
+    assert spec.exits is not None
+    return [_inputs(parent, where) for where in spec.exits[region]]
+
+
+def forwarded_operands(term: Operation) -> list[Value]:
+    """The operands a region terminator forwards to its successors (scf.condition: all but
+    the i1); every operand for ops that are not region terminators."""
+    t = info(term).terminator
+    return term.operands[t.forwards_from:] if t is not None else list(term.operands)
+
+
+def successor_operands(branch: Operation, successor: int) -> list[Value]:
+    """The operands branch op `branch` forwards to its successor number `successor`."""
+    if not info(branch).is_branch or successor >= len(branch.successor_operands):
+        return []
+    first, count = branch.successor_operands[successor]
+    return branch.operands[first:first + count]
+
+
+def _at(lists: list[list[Value]], k: int) -> list[Value]:
+    return [inputs[k] for inputs in lists if 0 <= k < len(inputs)]
+
+
+def operand_targets(op: Operation, i: int) -> list[Flow]:
+    """Where operand `i` of `op` flows by the op's control-flow interfaces (ties excluded):
+    region entry arguments or results of a region-branch op, its parent's successors for a
+    region terminator, successor block arguments for a branch, the callee's argument for a
+    call, and every call site's result for a function's return-like terminator."""
+    row = info(op)
+    out: list[Flow] = []
+    spec = row.region_branch
+    if spec is not None and spec.entry_from is not None:
+        out.extend(_at(entry_successor_inputs(op), i - spec.entry_from))
+    if row.terminator is not None:
+        found = _exit_of(op)
+        k = i - row.terminator.forwards_from
+        if found is not None:
+            out.extend(_at(exit_successor_inputs(op), k))
+        elif row.terminator.return_like and k >= 0:
+            func = op.parent_op
+            if func is not None and info(func).is_function:
+                out.append(CallFlow(Across.CALLER_RESULT, func, k))
+    if row.is_branch:
+        for succ, (first, count) in zip(op.successors, op.successor_operands, strict=False):
+            if first <= i < first + count and i - first < len(succ.arguments):
+                out.append(succ.arguments[i - first])
+    if row.is_call:
+        out.append(CallFlow(Across.CALLEE_ARG, op, i))
+    return out
+
+
+def block_arg_sources(arg: BlockArgument) -> list[Flow] | None:
+    """The operands that flow into block argument `arg` (the inverse of `operand_targets`).
+
+    None when `arg` is an entry argument of an op whose flows the table does not know (a
+    region-branch op that is not modelled, or any other op with regions).
+    """
+    block, i = arg.owner, arg.index
+    region = block.parent
+    out: list[Flow] = []
+    if region is None:
+        return out
+    parent = region.parent
+    if parent is not None and block.is_entry():
+        row = info(parent)
+        spec = row.region_branch
+        if row.is_function:
+            out.append(CallFlow(Across.CALLER_OPERAND, parent, i))
+        elif spec is None or spec.exits is None:
+            return None
+        else:
+            r = parent.regions.index(region)
+            if spec.entry_from is not None:
+                for where in spec.entry:
+                    if where.region == r and i >= where.first:
+                        k = spec.entry_from + i - where.first
+                        if k < len(parent.operands):
+                            out.append(parent.operands[k])
+            for src, exits in enumerate(spec.exits):
+                for where in exits:
+                    if where.region == r and i >= where.first and src < len(parent.regions):
+                        for pred in parent.regions[src].blocks:
+                            term = pred.terminator
+                            if term is not None:
+                                out.extend(_at([forwarded_operands(term)], i - where.first))
+    for pred in region.blocks:
+        branch = pred.terminator
+        if branch is None or not branch.successors or not info(branch).is_branch:
+            continue
+        for succ, (first, count) in zip(branch.successors, branch.successor_operands,
+                                        strict=False):
+            if succ is block and i < count:
+                out.append(branch.operands[first + i])
+    return out
+
+
+def result_sources(r: OpResult) -> list[Flow]:
+    """The operands that flow into result `r` by the owner's interfaces (ties excluded): what
+    the regions' terminators forward to the results of a region-branch op, what the callee
+    returns for a call."""
+    op, i = r.owner, r.index
+    row = info(op)
+    out: list[Flow] = []
+    spec = row.region_branch
+    if spec is not None and spec.exits is not None:
+        for region, exits in zip(op.regions, spec.exits, strict=False):
+            if any(where.region is None for where in exits):
+                for block in region.blocks:
+                    term = block.terminator
+                    if term is not None:
+                        out.extend(_at([forwarded_operands(term)], i))
+    if row.is_call:
+        out.append(CallFlow(Across.CALLEE_RETURN, op, i))
+    return out
+
+
+def value_sources(v: Value) -> list[Flow] | None:
+    """Which operands flow into `v` (a block argument or an op result); None when unknown."""
+    from placement.ir.core import BlockArgument, OpResult
+
+    if isinstance(v, BlockArgument):
+        return block_arg_sources(v)
+    assert isinstance(v, OpResult)
+    return result_sources(v)

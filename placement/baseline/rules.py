@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from placement import ops as optable
 from placement.affinity import explicit_affinity
-from placement.ir.core import Block, Module, Operation, OpResult, Use, Value
+from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import (
     Explorer,
     ReachSummary,
@@ -164,36 +164,25 @@ class SeedRules:
             for r in optable.tied_results(op, idx):
                 out.add(Kind.C, op.results[r])
             role = row.role
+            term = row.terminator
             if role == Role.SELECT:
                 out.add(Kind.C, op.results[0])
-            elif role == Role.BRANCH:
-                for arg in explorer.outgoing_branch_arguments(op, idx):
-                    out.add(Kind.C, arg)
-            elif role == Role.SCF_FOR:
-                body = _entry(op, 0)
-                if idx >= 3 and body is not None and idx - 2 < len(body.arguments):
-                    out.add(Kind.C, body.arguments[idx - 2])
-            elif role == Role.SCF_WHILE:
-                before = _entry(op, 0)
-                if before is not None and idx < len(before.arguments):
-                    out.add(Kind.C, before.arguments[idx])
-            elif role == Role.CONDITION:
-                loop = op.parent_op
-                after = _entry(loop, 1) if loop is not None else None
-                if loop is not None and 1 <= idx <= len(loop.results):
-                    out.add(Kind.C, loop.results[idx - 1])
-                if after is not None and 1 <= idx <= len(after.arguments):
-                    out.add(Kind.C, after.arguments[idx - 1])
-            elif role == Role.YIELD:
-                self._consumer_yield(out, op, idx)
+            elif row.is_branch or (term is not None and not term.return_like):
+                # Successor block arguments; every successor of an scf.condition.
+                for w in self._flows(out, op, idx):
+                    out.add(Kind.C, w)
+            elif row.region_branch is not None:
+                # The region entry arguments the operand enters (not the zero-trip results).
+                for w in self._flows(out, op, idx):
+                    if isinstance(w, BlockArgument):
+                        out.add(Kind.C, w)
             elif row.returns_to_call_sites:
-                func = op.parent_op
-                if func is not None:
-                    calls, inc = explorer.walk_incoming_calls(func)
-                    out.incomplete |= inc
-                    for call in calls:
-                        if idx < len(call.results):
-                            out.add(Kind.C, call.results[idx])
+                for w in self._flows(out, op, idx):
+                    out.add(Kind.C, w)
+            elif term is not None:
+                parent = op.parent_op
+                if parent is None or not optable.info(parent).is_function:
+                    self._consumer_yield(out, op, idx)
             elif role == Role.OPT_BARRIER:
                 if idx < len(op.results):
                     out.add(Kind.C, op.results[idx])
@@ -210,23 +199,25 @@ class SeedRules:
                 out.add(Kind.C, w)
         return out
 
+    def _flows(self, out: Reads, op: Operation, idx: int) -> list[Value]:
+        """Where operand `idx` of `op` flows (op-table interfaces, calls resolved)."""
+        values, incomplete = self.explorer.resolve(optable.operand_targets(op, idx))
+        out.incomplete |= incomplete
+        return values
+
     def _consumer_yield(self, out: Reads, op: Operation, idx: int) -> None:
+        """A yield's use: the arguments it loops back to (scf.if: the yielded value itself,
+        a seed quirk), and the parent's result idx even where it goes elsewhere."""
         parent = op.parent_op
-        role = optable.info(parent).role if parent is not None else Role.NONE
-        if parent is None or role not in (Role.SCF_IF, Role.SCF_WHILE, Role.SCF_FOR):
+        spec = optable.info(parent).region_branch if parent is not None else None
+        if parent is None or spec is None or not spec.modelled:
             out.incomplete = True  # spec Q20: unhandled scf.yield parent
             return
-        if role == Role.SCF_IF:
-            if idx < len(op.operands):
-                out.add(Kind.C, op.operands[idx])
-        elif role == Role.SCF_WHILE:
-            before = _entry(parent, 0)
-            if before is not None and idx < len(before.arguments):
-                out.add(Kind.C, before.arguments[idx])
-        else:
-            body = _entry(parent, 0)
-            if body is not None and idx + 1 < len(body.arguments):
-                out.add(Kind.C, body.arguments[idx + 1])
+        args = [w for w in self._flows(out, op, idx) if isinstance(w, BlockArgument)]
+        if not args:
+            out.add(Kind.C, op.operands[idx])
+        for arg in args:
+            out.add(Kind.C, arg)
         if idx < len(parent.results):
             out.add(Kind.C, parent.results[idx])
 
@@ -273,7 +264,7 @@ class SeedRules:
             if is_affinity_type(gtype):
                 keys.append((Kind.G, gi.op))
         for f in self.module.top_level_ops():
-            if optable.info(f).role != Role.FUNCTION:
+            if not optable.info(f).is_function:
                 continue
             if f.regions:
                 for block in f.regions[0].blocks:
@@ -282,7 +273,7 @@ class SeedRules:
                             keys.append((Kind.P, arg))
             for x in f.walk_postorder():
                 row = optable.info(x)
-                if row.role in (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.REGION_BRANCH):
+                if row.region_branch is not None:
                     for region in x.regions:
                         if region.blocks:
                             for arg in region.blocks[0].arguments:
@@ -294,10 +285,4 @@ class SeedRules:
                     if is_affinity_typed(r):
                         keys.append((Kind.P, r))
         return keys
-
-
-def _entry(op: Operation, region_index: int) -> Block | None:
-    if region_index < len(op.regions) and op.regions[region_index].blocks:
-        return op.regions[region_index].blocks[0]
-    return None
 

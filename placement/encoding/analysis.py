@@ -25,6 +25,7 @@ from placement.ir.attributes import (
 )
 from placement.ir.core import BlockArgument, Module, Operation, OpResult
 from placement.ir.core import Value as SSAValue
+from placement.ir.explorer import Explorer
 
 # Encodings the pass recognizes as serializable (spec 4, rule 1).
 RECOGNIZED = {"iree_encoding.testing", "iree_encoding.specialized", "iree_encoding.identity",
@@ -153,23 +154,18 @@ class _Analyzer:
         self.globals: dict[str, GlobalDecl] = {}
         self.stores: dict[str, list[Operation]] = {}
         self.loads: dict[str, list[Operation]] = {}
-        self.functions: dict[str, Operation] = {}
-        self.calls: dict[str, list[Operation]] = {}
+        self.explorer = Explorer(module)
         for op in module.top_level_ops():
             if optable.info(op).role == optable.Role.GLOBAL:
                 decl = global_decl(self.text, op)
                 if decl is not None:
                     self.globals[decl.name] = decl
-            elif optable.info(op).role == optable.Role.FUNCTION and op.symbols:
-                self.functions[op.symbols[0][1:]] = op
         for op in module.root.walk():
             role = optable.info(op).role
             if role == optable.Role.GLOBAL_STORE and op.symbols:
                 self.stores.setdefault(op.symbols[0][1:], []).append(op)
             elif role == optable.Role.GLOBAL_LOAD and op.symbols:
                 self.loads.setdefault(op.symbols[0][1:], []).append(op)
-            elif role == optable.Role.CALL and op.symbols:
-                self.calls.setdefault(op.symbols[0][1:].split("::")[0], []).append(op)
         self.devices = {name: d.initial for name, d in self.globals.items()
                         if self._is_device(d)}
         self.lookup = ResolverLookup(self.attrs, self.devices)
@@ -190,7 +186,7 @@ class _Analyzer:
         skipped: list[Skipped] = []
         count = 0
         for init in self.module.top_level_ops():
-            if init.name != "util.initializer":
+            if not optable.info(init).initializer:
                 continue
             for op in init.walk():
                 if optable.info(op).encoding != optable.EncodingRole.ENCODE:
@@ -370,62 +366,18 @@ class _Analyzer:
         return Site(dispatch, index, sig.operands[index], in_init, fname, tied)
 
     def _flows(self, op: Operation, index: int) -> list[SSAValue]:
-        """Values that operand `index` of `op` flows into (spec 8.2's transitive walk)."""
-        out: list[SSAValue] = []
-        for r, o in tied_results(op).items():
-            if o == index and r < len(op.results):
-                out.append(op.results[r])
-        role = optable.info(op).role
-        if optable.info(op).encoding == optable.EncodingRole.CLONE and op.results and index == 0:
+        """Values that operand `index` of `op` flows into (spec 8.2's transitive walk): tied
+        results, control flow and calls (the op table's interfaces), clones, global stores."""
+        out: list[SSAValue] = [op.results[r] for r in optable.tied_results(op, index)]
+        row = optable.info(op)
+        if row.encoding == optable.EncodingRole.CLONE and op.results and index == 0:
             out.append(op.results[0])
-        elif role == optable.Role.CALL and op.symbols:
-            callee = self.functions.get(op.symbols[0][1:])
-            if callee is not None and callee.regions and callee.regions[0].blocks:
-                args = callee.regions[0].blocks[0].arguments
-                if index < len(args):
-                    out.append(args[index])
-        elif role == optable.Role.RETURN:
-            func = op.parent_op
-            if func is not None and func.symbols:
-                for call in self.calls.get(func.symbols[0][1:], []):
-                    if index < len(call.results):
-                        out.append(call.results[index])
-        elif role == optable.Role.GLOBAL_STORE and op.symbols:
+        elif row.role == optable.Role.GLOBAL_STORE and op.symbols:
             for load in self.loads.get(op.symbols[0][1:], []):
                 out.extend(load.results)
-        elif role == optable.Role.BRANCH:
-            for succ, (first, n) in zip(op.successors, op.successor_operands, strict=False):
-                if first <= index < first + n and index - first < len(succ.arguments):
-                    out.append(succ.arguments[index - first])
-        elif role == optable.Role.SCF_FOR and index >= 3:
-            k = index - 3
-            body = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks else None
-            if body is not None and k + 1 < len(body.arguments):
-                out.append(body.arguments[k + 1])
-            if k < len(op.results):
-                out.append(op.results[k])
-        elif role == optable.Role.YIELD:
-            parent = op.parent_op
-            if parent is not None:
-                if index < len(parent.results):
-                    out.append(parent.results[index])
-                if optable.info(parent).role == optable.Role.SCF_FOR:
-                    body = parent.regions[0].blocks[0]
-                    if index + 1 < len(body.arguments):
-                        out.append(body.arguments[index + 1])
+        else:
+            out.extend(self.explorer.resolve(optable.operand_targets(op, index))[0])
         return out
-
-
-def tied_results(op: Operation) -> dict[int, int]:
-    """Result index -> operand index of the op's ties (syntax and op table)."""
-    ties = dict(op.tied)
-    rule = optable.info(op).ties
-    if rule == optable.Ties.FIRST and op.results and op.operands:
-        ties.setdefault(0, 0)
-    elif rule == optable.Ties.PAIRWISE:
-        for i in range(min(len(op.results), len(op.operands))):
-            ties.setdefault(i, i)
-    return ties
 
 
 def analyze(module: Module) -> Analysis:

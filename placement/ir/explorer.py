@@ -13,7 +13,7 @@ from enum import Enum
 
 from placement import ops as optable
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Region, Use, Value
-from placement.ops import Role
+from placement.ops import Across, CallFlow, Flow, Role
 
 
 class Walk(Enum):
@@ -118,10 +118,10 @@ class Explorer:
                         gi.loads.append(op)
                     elif row.role == Role.GLOBAL_STORE:
                         gi.stores.append(op)
-            if row.role == Role.CALL:
+            if row.is_call:
                 callee = self.callee(op)
                 if callee is None:
-                    if not op.symbols:
+                    if optable.callee_symbol(op) is None:
                         self.call_graph_incomplete = True
                 elif has_body(callee):
                     self.call_sites.setdefault(id(callee), []).append(op)
@@ -129,10 +129,9 @@ class Explorer:
     # ------------------------------------------------------------- lookups
     def callee(self, call: Operation) -> Operation | None:
         """The function-like op a direct call resolves to, if any."""
-        if not call.symbols:
-            return None
-        target = self.symbols.get(call.symbols[0])
-        if target is None or optable.info(target).role != Role.FUNCTION:
+        symbol = optable.callee_symbol(call)
+        target = self.symbols.get(symbol) if symbol is not None else None
+        if target is None or not optable.info(target).is_function:
             return None
         return target
 
@@ -158,56 +157,41 @@ class Explorer:
         return (self.call_sites.get(id(func), []),
                 is_public(func) or self.call_graph_incomplete)
 
+    # ------------------------------------------------------------- call resolution
+    def resolve(self, flows: Iterable[Flow]) -> tuple[list[Value], bool]:
+        """The values op-table flows name, across calls through the call graph, and INCOMPLETE
+        (a callee without a body, or call sites that may be missing)."""
+        out: list[Value] = []
+        incomplete = False
+        for f in flows:
+            if not isinstance(f, CallFlow):
+                out.append(f)
+            elif f.across in (Across.CALLEE_ARG, Across.CALLEE_RETURN):
+                callee = self.callee(f.op)
+                if callee is None or not has_body(callee):
+                    incomplete = True
+                elif f.across == Across.CALLEE_ARG:
+                    out.extend(callee.regions[0].blocks[0].arguments[f.index:f.index + 1])
+                else:
+                    for term in _terminators(callee.regions[0:1]):
+                        t = optable.info(term).terminator
+                        if t is not None and t.return_like:
+                            out.extend(term.operands[f.index:f.index + 1])
+            else:
+                calls, inc = self.walk_incoming_calls(f.op)
+                incomplete |= inc
+                for call in calls:
+                    values = call.results if f.across == Across.CALLER_RESULT else call.operands
+                    out.extend(values[f.index:f.index + 1])
+        return out, incomplete
+
     # ------------------------------------------------------------- incoming values
     def incoming(self, arg: BlockArgument) -> tuple[list[Value], bool]:
         """Values that flow into a block argument (spec 2.1), and the INCOMPLETE flag."""
-        block = arg.owner
-        i = arg.index
-        out: list[Value] = []
-        incomplete = False
-        region = block.parent
-        if region is not None and block.is_entry() and region.parent is not None:
-            parent = region.parent
-            role = optable.info(parent).role
-            region_index = parent.regions.index(region)
-            if role == Role.SCF_WHILE:
-                if region_index == 0:
-                    if i < len(parent.operands):
-                        out.append(parent.operands[i])
-                    for term in _terminators(parent.regions[1:2]):
-                        if i < len(term.operands):
-                            out.append(term.operands[i])
-                else:
-                    for term in _terminators(parent.regions[0:1]):
-                        if optable.info(term).role == Role.CONDITION \
-                                and 1 + i < len(term.operands):
-                            out.append(term.operands[1 + i])
-            elif role == Role.SCF_FOR:
-                if i >= 1:
-                    if 3 + (i - 1) < len(parent.operands):
-                        out.append(parent.operands[3 + (i - 1)])
-                    for term in _terminators(parent.regions[0:1]):
-                        if i - 1 < len(term.operands):
-                            out.append(term.operands[i - 1])
-            elif role == Role.SCF_IF:
-                pass
-            elif role == Role.FUNCTION:
-                calls, incomplete = self.walk_incoming_calls(parent)
-                for call in calls:
-                    if i < len(call.operands):
-                        out.append(call.operands[i])
-            else:
-                incomplete = True
-        if region is not None:
-            for pred in region.blocks:
-                branch = pred.terminator
-                if branch is None or not branch.successors:
-                    continue
-                for succ, (first, count) in zip(branch.successors, branch.successor_operands,
-                                                strict=False):
-                    if succ is block and i < count:
-                        out.append(branch.operands[first + i])
-        return out, incomplete
+        sources = optable.block_arg_sources(arg)
+        if sources is None:
+            return [], True  # entry of an op whose region flows are unknown
+        return self.resolve(sources)
 
     # ------------------------------------------------------------- one step of a walk
     def expand_definition(self, r: OpResult, follow_ties: bool) -> tuple[list[Value], bool]:
@@ -220,72 +204,51 @@ class Explorer:
             tied = optable.tied_operand(owner, r.index)
             if tied is not None:
                 out.append(owner.operands[tied])
-        if row.role == Role.CALL:
-            callee = self.callee(owner)
-            if callee is None or not has_body(callee):
-                incomplete = True
-            else:
-                for term in _terminators(callee.regions[0:1], Role.RETURN):
-                    if r.index < len(term.operands):
-                        out.append(term.operands[r.index])
+        if row.is_call:
+            out, incomplete = self.resolve([*out, *optable.result_sources(r)])
         if row.role == Role.GLOBAL_LOAD:
             gi = self.global_info(owner)
             if gi is None or gi.is_indirect:
                 incomplete = True
             else:
                 out.extend(store.operands[0] for store in gi.stores if store.operands)
-        if row.role in _REGION_BRANCH:
+        if row.region_branch is not None:
+            # Seed quirk Q8: what the terminator of each region's first block forwards, whether
+            # or not it returns to the parent (an scf.while's after-region yield does not).
             for region in owner.regions:
-                if not region.blocks:
-                    continue
-                last = region.blocks[0].terminator
-                if last is None:
-                    continue
-                k = r.index + 1 if optable.info(last).role == Role.CONDITION else r.index
-                if k < len(last.operands):
-                    out.append(last.operands[k])
+                last = region.blocks[0].terminator if region.blocks else None
+                if last is not None:
+                    forwarded = optable.forwarded_operands(last)
+                    if r.index < len(forwarded):
+                        out.append(forwarded[r.index])
         return out, incomplete
 
     def expand_use(self, use: Use, follow_ties: bool) -> tuple[list[Value], bool]:
         """Where walkTransitiveUses goes after reporting `use`, and INCOMPLETE."""
         op, idx = use.owner, use.index
         row = optable.info(op)
-        role = row.role
         out: list[Value] = []
         incomplete = False
         if follow_ties:
             out.extend(op.results[r] for r in optable.tied_results(op, idx))
-        if role == Role.SCF_FOR:
-            # seed quirk Q7: the raw operand index is used for both successors
-            body = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks else None
-            iter_args = body.arguments[1:] if body is not None else []
-            if idx < len(iter_args):
-                out.append(iter_args[idx])
-            if idx < len(op.results):
-                out.append(op.results[idx])
-        elif role == Role.SCF_WHILE:
-            before = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks else None
-            if before is not None and idx < len(before.arguments):
-                out.append(before.arguments[idx])
-        if role == Role.BRANCH:
-            out.extend(self.outgoing_branch_arguments(op, idx))
-        if role == Role.CALL:
-            callee = self.callee(op)
-            if callee is None or not has_body(callee):
-                incomplete = True
-            else:
-                entry = callee.regions[0].blocks[0]
-                if idx < len(entry.arguments):
-                    out.append(entry.arguments[idx])
-        if role in (Role.RETURN, Role.YIELD):
-            parent = op.parent_op
-            if parent is not None and optable.info(parent).role == Role.FUNCTION:
-                calls, inc = self.walk_incoming_calls(parent)
-                incomplete |= inc
-                out.extend(call.results[idx] for call in calls if idx < len(call.results))
-            elif parent is not None and idx < len(parent.results):
+        term = row.terminator
+        parent = op.parent_op
+        if row.region_branch is not None:
+            # Seed quirk Q7: the raw operand index into each entry successor's inputs.
+            for inputs in optable.entry_successor_inputs(op):
+                if idx < len(inputs):
+                    out.append(inputs[idx])
+        elif term is not None and term.return_like and parent is not None \
+                and not optable.info(parent).is_function:
+            # Seed quirk Q9: a return-like terminator goes to its parent's result idx, even
+            # from an scf.while after region (really the before region's arguments).
+            if idx < len(parent.results):
                 out.append(parent.results[idx])
-        if role == Role.GLOBAL_STORE:
+        elif term is None or term.return_like:
+            # Branches, calls, function returns; a condition is a dead end here (Q10).
+            values, incomplete = self.resolve(optable.operand_targets(op, idx))
+            out.extend(values)
+        if row.role == Role.GLOBAL_STORE:
             gi = self.global_info(op)
             if gi is None or gi.is_indirect:
                 incomplete = True
@@ -303,7 +266,7 @@ class Explorer:
             if row.constant_like:
                 fn(value)
                 return False
-            if not row.ignored_by_explorer and row.role not in _EXPANDING_ROLES and (
+            if not row.ignored_by_explorer and not _expands(row) and (
                     not follow_ties or optable.tied_operand(value.owner, value.index) is None):
                 # Nothing to expand past this result: the walk reports it alone.
                 fn(value)
@@ -350,28 +313,19 @@ class Explorer:
 
     def outgoing_branch_arguments(self, branch: Operation, idx: int) -> list[BlockArgument]:
         """Successor block arguments fed by operand `idx` of a branch op (spec 2.4)."""
-        out = []
-        for succ, (first, count) in zip(branch.successors, branch.successor_operands,
-                                        strict=False):
-            if first <= idx < first + count and idx - first < len(succ.arguments):
-                out.append(succ.arguments[idx - first])
-        return out
+        return [t for t in optable.operand_targets(branch, idx) if isinstance(t, BlockArgument)] \
+            if optable.info(branch).is_branch else []
 
 
-_REGION_BRANCH = (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.REGION_BRANCH)
-# Roles whose results the defining walk expands past (calls, loads, region results).
-_EXPANDING_ROLES = (Role.CALL, Role.GLOBAL_LOAD, *_REGION_BRANCH)
+def _expands(row: optable.OpInfo) -> bool:
+    """Whether the defining walk expands past the op's results (calls, loads, region results)."""
+    return row.is_call or row.role == Role.GLOBAL_LOAD or row.region_branch is not None
 
 
-def _terminators(regions: Iterable[Region], role: Role | None = None) -> list[Operation]:
-    """Terminators of every block of the given regions (optionally only of one role)."""
-    out = []
-    for region in regions:
-        for block in region.blocks:
-            term = block.terminator
-            if term is not None and (role is None or optable.info(term).role == role):
-                out.append(term)
-    return out
+def _terminators(regions: Iterable[Region]) -> list[Operation]:
+    """Terminators of every block of the given regions."""
+    return [block.terminator for region in regions for block in region.blocks
+            if block.terminator is not None]
 
 
 class ReachSummary:

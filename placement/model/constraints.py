@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 
 from placement import ops as optable
 from placement.affinity import explicit_affinity
-from placement.ir.core import Block, Module, Operation, OpResult, Use, Value
+from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
 from placement.ops import Role
 from placement.solution import Kind, Subject
-
-_REGION_BRANCH_ROLES = (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.REGION_BRANCH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +106,7 @@ class _Builder:
             if is_affinity_type(g.syntax_attrs.get("type", "")):
                 self.element(Kind.G, g)
         for top in self.module.top_level_ops():
-            if optable.info(top).role != Role.FUNCTION:
+            if not optable.info(top).is_function:
                 continue
             for region in top.regions[:1]:
                 for block in region.blocks:
@@ -117,7 +115,7 @@ class _Builder:
                             self.element(Kind.P, arg)
             for op in top.walk_postorder():
                 row = optable.info(op)
-                if row.role in _REGION_BRANCH_ROLES:
+                if row.region_branch is not None:
                     for region in op.regions:
                         if region.blocks:
                             for arg in region.blocks[0].arguments:
@@ -229,40 +227,28 @@ class _Builder:
             for t in optable.tied_results(op, idx):
                 self.read(e, Kind.C, op.results[t], "4.2.2 tied result", op)
             role = row.role
+            term = row.terminator
             if role == Role.SELECT:
                 self.read(e, Kind.C, op.results[0], "4.2.3 select result", op)
-            elif role == Role.BRANCH:
-                for arg in self.ex.outgoing_branch_arguments(op, idx):
-                    self.read(e, Kind.C, arg, "4.2.3 branch argument", op)
-            elif role == Role.SCF_FOR:
-                body = _entry_block(op, 0)
-                if idx >= 3 and body is not None and idx - 2 < len(body.arguments):
-                    self.read(e, Kind.C, body.arguments[idx - 2], "4.2.3 scf.for iter_arg", op)
-            elif role == Role.SCF_WHILE:
-                before = _entry_block(op, 0)
-                if before is not None and idx < len(before.arguments):
-                    self.read(e, Kind.C, before.arguments[idx], "4.2.3 scf.while init", op)
-            elif role == Role.CONDITION:
-                loop = op.parent_op
-                if loop is not None:
-                    if 1 <= idx <= len(loop.results):
-                        self.read(e, Kind.C, loop.results[idx - 1],
-                                  "4.2.3 scf.condition result", op)
-                    after = _entry_block(loop, 1)
-                    if after is not None and 1 <= idx <= len(after.arguments):
-                        self.read(e, Kind.C, after.arguments[idx - 1],
-                                  "4.2.3 scf.condition after-arg", op)
-            elif role == Role.YIELD:
-                self.consumer_yield(e, op, idx)
+            elif row.is_branch:
+                for w in self.flows(e, op, idx):
+                    self.read(e, Kind.C, w, "4.2.3 branch argument", op)
+            elif row.region_branch is not None:
+                for w in self.flows(e, op, idx):
+                    if isinstance(w, BlockArgument):  # entry arguments, not zero-trip results
+                        self.read(e, Kind.C, w, f"4.2.3 {op.name} region argument", op)
+            elif term is not None and not term.return_like:
+                for w in self.flows(e, op, idx):
+                    what = "after-arg" if isinstance(w, BlockArgument) else "result"
+                    self.read(e, Kind.C, w, f"4.2.3 {op.name} {what}", op)
             elif row.returns_to_call_sites:
-                func = op.parent_op
-                if func is not None:
-                    calls, incomplete = self.ex.walk_incoming_calls(func)
-                    if incomplete:
-                        self.mark_incomplete(e, "returned from a function with unknown callers")
-                    for call in calls:
-                        if idx < len(call.results):
-                            self.read(e, Kind.C, call.results[idx], "4.2.3 call result", call)
+                for w in self.flows(e, op, idx, "returned from a function with unknown callers"):
+                    assert isinstance(w, OpResult)
+                    self.read(e, Kind.C, w, "4.2.3 call result", w.owner)
+            elif term is not None:
+                parent = op.parent_op
+                if parent is None or not optable.info(parent).is_function:
+                    self.consumer_yield(e, op, idx)
             elif role == Role.OPT_BARRIER:
                 if idx < len(op.results):
                     self.read(e, Kind.C, op.results[idx], "4.2.3 barrier result", op)
@@ -272,20 +258,25 @@ class _Builder:
         if self.ex.walk_transitive_uses(v, on_use, follow_ties=False):
             self.mark_incomplete(e, "use walk (2.3) incomplete")
 
+    def flows(self, e: int, op: Operation, idx: int,
+              why: str = "flows into a call without a body") -> list[Value]:
+        """Where operand `idx` of `op` flows by the op table's interfaces, calls resolved."""
+        values, incomplete = self.ex.resolve(optable.operand_targets(op, idx))
+        if incomplete:
+            self.mark_incomplete(e, why)
+        return values
+
     def consumer_yield(self, e: int, op: Operation, idx: int) -> None:
         parent = op.parent_op
-        role = optable.info(parent).role if parent is not None else Role.NONE
-        if parent is None or role not in (Role.SCF_IF, Role.SCF_WHILE, Role.SCF_FOR):
+        spec = optable.info(parent).region_branch if parent is not None else None
+        if parent is None or spec is None or not spec.modelled:
             self.mark_incomplete(e, "scf.yield of an unhandled parent (Q20)")
             return
-        if role == Role.SCF_IF:
-            if idx < len(op.operands):
-                self.read(e, Kind.C, op.operands[idx], "4.2.3 scf.if yielded value", op)
-        else:
-            body = _entry_block(parent, 0)
-            k = idx if role == Role.SCF_WHILE else idx + 1
-            if body is not None and k < len(body.arguments):
-                self.read(e, Kind.C, body.arguments[k], "4.2.3 scf.yield loop-carried", op)
+        loop_back = [w for w in self.flows(e, op, idx) if isinstance(w, BlockArgument)]
+        if not loop_back:  # scf.if: the seed reads the yielded value itself
+            self.read(e, Kind.C, op.operands[idx], "4.2.3 scf.if yielded value", op)
+        for arg in loop_back:
+            self.read(e, Kind.C, arg, "4.2.3 scf.yield loop-carried", op)
         if idx < len(parent.results):
             self.read(e, Kind.C, parent.results[idx], "4.2.3 scf.yield result", op)
 
@@ -317,12 +308,6 @@ class _Builder:
         for r in op.results:
             if is_affinity_typed(r):
                 self.read(e, Kind.C, r, "4.4 result consumer", op)
-
-
-def _entry_block(op: Operation, region_index: int) -> Block | None:
-    if region_index < len(op.regions) and op.regions[region_index].blocks:
-        return op.regions[region_index].blocks[0]
-    return None
 
 
 def build_constraints(module: Module, explorer: Explorer | None = None) -> ConstraintSystem:
