@@ -276,7 +276,7 @@ class Parser:
         del root_scope
         module = self.module
         names = [optable.canonical_name(op.name) for op in ops]
-        if len(ops) == 1 and names[0] == "builtin.module":
+        if len(ops) == 1 and optable.info(names[0]).role == optable.Role.MODULE:
             module.root = ops[0]
             ops[0].parent = None
         else:

@@ -17,6 +17,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from placement import ops as optable
+
 FEATURES: tuple[str, ...] = (
     "calls",  # util.call between defined functions
     "recursion",  # calls may go to the caller itself or to earlier functions (cycles)
@@ -621,7 +623,7 @@ class _Body:
             if types:
                 values = [self.need(t) for t in types]
                 self.emit(f"{keyword} {', '.join(values)} : {', '.join(types)}")
-            elif keyword != "scf.yield":
+            elif optable.info(keyword).role != optable.Role.YIELD:
                 self.emit(keyword)
         return finish
 
