@@ -219,20 +219,23 @@ class OpInfo:
         """Whether the op implements the affinity op interface."""
         return self.affinity_attrs is not None
 
-    @property
-    def is_call(self) -> bool:
-        """CallOpInterface: operand i is the callee's argument i, result i what it returns."""
-        return self.role == Role.CALL
+    # Derived from the above (fields, not properties: the traversals read them per use).
+    # CallOpInterface: operand i is the callee's argument i, result i what it returns.
+    is_call: bool = field(init=False, compare=False)
+    # FunctionOpInterface (callable): entry arguments come from the call sites.
+    is_function: bool = field(init=False, compare=False)
+    # BranchOpInterface: each successor's operand group flows to its block arguments.
+    is_branch: bool = field(init=False, compare=False)
+    # Any control-flow interface: `operand_targets` can be non-empty.
+    has_flows: bool = field(init=False, compare=False)
 
-    @property
-    def is_function(self) -> bool:
-        """FunctionOpInterface (callable): entry arguments come from the call sites."""
-        return self.role == Role.FUNCTION
-
-    @property
-    def is_branch(self) -> bool:
-        """BranchOpInterface: each successor's operand group flows to its block arguments."""
-        return self.role == Role.BRANCH
+    def __post_init__(self) -> None:
+        derived = {"is_call": self.role == Role.CALL, "is_function": self.role == Role.FUNCTION,
+                   "is_branch": self.role == Role.BRANCH}
+        derived["has_flows"] = derived["is_call"] or derived["is_branch"] \
+            or self.region_branch is not None or self.terminator is not None
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 UNKNOWN = OpInfo()
@@ -662,6 +665,8 @@ def operand_targets(op: Operation, i: int) -> list[Flow]:
     call, and every call site's result for a function's return-like terminator."""
     row = info(op)
     out: list[Flow] = []
+    if not row.has_flows:
+        return out
     spec = row.region_branch
     if spec is not None and spec.entry_from is not None:
         out.extend(_at(entry_successor_inputs(op), i - spec.entry_from))
@@ -676,8 +681,8 @@ def operand_targets(op: Operation, i: int) -> list[Flow]:
                 out.append(CallFlow(Across.CALLER_RESULT, func, k))
     if row.is_branch:
         for succ, (first, count) in zip(op.successors, op.successor_operands, strict=False):
-            if first <= i < first + count and i - first < len(succ.arguments):
-                out.append(succ.arguments[i - first])
+            if first <= i < first + count:
+                out.extend(_at([list(succ.arguments)], i - first))
     if row.is_call:
         out.append(CallFlow(Across.CALLEE_ARG, op, i))
     return out
@@ -719,12 +724,11 @@ def block_arg_sources(arg: BlockArgument) -> list[Flow] | None:
                                 out.extend(_at([forwarded_operands(term)], i - where.first))
     for pred in region.blocks:
         branch = pred.terminator
-        if branch is None or not branch.successors or not info(branch).is_branch:
+        if branch is None or not branch.successors:
             continue
-        for succ, (first, count) in zip(branch.successors, branch.successor_operands,
-                                        strict=False):
-            if succ is block and i < count:
-                out.append(branch.operands[first + i])
+        for j, succ in enumerate(branch.successors):
+            if succ is block:
+                out.extend(_at([successor_operands(branch, j)], i))
     return out
 
 

@@ -13,7 +13,7 @@ from enum import Enum
 
 from placement import ops as optable
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Region, Use, Value
-from placement.ops import Across, CallFlow, Flow, Role
+from placement.ops import Across, CallFlow, Flow, Role, Ties
 
 
 class Walk(Enum):
@@ -205,7 +205,8 @@ class Explorer:
             if tied is not None:
                 out.append(owner.operands[tied])
         if row.is_call:
-            out, incomplete = self.resolve([*out, *optable.result_sources(r)])
+            values, incomplete = self.resolve(optable.result_sources(r))
+            out.extend(values)
         if row.role == Role.GLOBAL_LOAD:
             gi = self.global_info(owner)
             if gi is None or gi.is_indirect:
@@ -229,16 +230,17 @@ class Explorer:
         row = optable.info(op)
         out: list[Value] = []
         incomplete = False
-        if follow_ties:
+        if follow_ties and row.ties != Ties.NONE:
             out.extend(op.results[r] for r in optable.tied_results(op, idx))
-        term = row.terminator
-        parent = op.parent_op
-        if row.region_branch is not None:
+        if not row.has_flows:
+            pass
+        elif row.region_branch is not None:
             # Seed quirk Q7: the raw operand index into each entry successor's inputs.
             for inputs in optable.entry_successor_inputs(op):
                 if idx < len(inputs):
                     out.append(inputs[idx])
-        elif term is not None and term.return_like and parent is not None \
+        elif (term := row.terminator) is not None and term.return_like \
+                and (parent := op.parent_op) is not None \
                 and not optable.info(parent).is_function:
             # Seed quirk Q9: a return-like terminator goes to its parent's result idx, even
             # from an scf.while after region (really the before region's arguments).
@@ -266,7 +268,8 @@ class Explorer:
             if row.constant_like:
                 fn(value)
                 return False
-            if not row.ignored_by_explorer and not _expands(row) and (
+            expands = row.is_call or row.role == Role.GLOBAL_LOAD or row.region_branch is not None
+            if not row.ignored_by_explorer and not expands and (
                     not follow_ties or optable.tied_operand(value.owner, value.index) is None):
                 # Nothing to expand past this result: the walk reports it alone.
                 fn(value)
@@ -315,11 +318,6 @@ class Explorer:
         """Successor block arguments fed by operand `idx` of a branch op (spec 2.4)."""
         return [t for t in optable.operand_targets(branch, idx) if isinstance(t, BlockArgument)] \
             if optable.info(branch).is_branch else []
-
-
-def _expands(row: optable.OpInfo) -> bool:
-    """Whether the defining walk expands past the op's results (calls, loads, region results)."""
-    return row.is_call or row.role == Role.GLOBAL_LOAD or row.region_branch is not None
 
 
 def _terminators(regions: Iterable[Region]) -> list[Operation]:
