@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from placement import ops as optable
 from placement.commands.common import (
     FileArg,
     Loaded,
@@ -24,7 +23,6 @@ from placement.commands.common import (
     reports_errors,
 )
 from placement.diagnostics import PlacementError
-from placement.ops import Role
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -85,6 +83,9 @@ class CheckReport:
 
 def function_of(op: Operation) -> Operation | None:
     """The top-level function (or global) an op belongs to."""
+    from placement import ops as optable
+    from placement.ops import Role
+
     for x in op.ancestors():
         if optable.info(x).role in (Role.FUNCTION, Role.GLOBAL) and x.parent_op is not None \
                 and optable.info(x.parent_op).role == Role.MODULE:
@@ -149,8 +150,12 @@ class Tagger:
     def tag(self, op: Operation, attribute: str, ours: str | None,
             theirs: str | None) -> str | None:
         """The section-10 item that explains a difference on `op`/`attribute`, or None."""
+        from placement import ops as optable
         from placement.ir.core import OpResult
+        from placement.ops import Role
 
+        scf_roles = (Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF, Role.REGION_BRANCH, Role.YIELD,
+                     Role.CONDITION)
         role = optable.info(op).role
         if role == Role.GLOBAL and self.explorer.global_info(op) is None:
             return TAG_UNUSED_GLOBAL
@@ -160,21 +165,17 @@ class Tagger:
             if any(p.attr("on") is None and p.attr("affinity") is None for p in pins):
                 return TAG_HAL_PIN
             return TAG_PINNING
-        in_scf = any(optable.info(x).role in _SCF_ROLES for x in op.ancestors()) or any(
-            optable.info(u.owner).role in _SCF_ROLES  # e.g. an scf.for init (Q7)
+        in_scf = any(optable.info(x).role in scf_roles for x in op.ancestors()) or any(
+            optable.info(u.owner).role in scf_roles  # e.g. an scf.for init (Q7)
             for v in list(op.operands) + list(op.results) for u in v.uses) or any(
             isinstance(v, OpResult)  # e.g. an scf.while result (Q8, 10.1#14)
-            and optable.info(v.owner).role in _SCF_ROLES for v in op.operands)
+            and optable.info(v.owner).role in scf_roles for v in op.operands)
         if in_scf or any("scf" in rule for rule, _ in rules) or any(
-                p is not None and optable.info(p).role in _SCF_ROLES for _, p in rules):
+                p is not None and optable.info(p).role in scf_roles for _, p in rules):
             return TAG_SCF
         if self.has_default and (ours is None or "[]" in ours):
             return TAG_DEFAULT
         return None
-
-
-_SCF_ROLES = (Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF, Role.REGION_BRANCH, Role.YIELD,
-              Role.CONDITION)
 
 
 def _norm(text: str | None) -> str | None:
