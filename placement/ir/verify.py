@@ -166,8 +166,14 @@ class _Verifier:
     # ------------------------------------------------------------------ symbol tables
     def symbol_tables(self, root: Operation) -> None:
         """`redefinition of symbol named 'x'` in any symbol table, first duplicate first."""
-        for op in root.walk():
-            if optable.info(op).role not in _SYMBOL_TABLES:
+        stack = [root]
+        while stack:  # every op but function bodies (no symbol table lives in one)
+            op = stack.pop()
+            role = optable.info(op).role
+            if role != Role.FUNCTION:
+                stack.extend(x for r in op.regions for b in r.blocks for x in b.ops
+                             if x.regions)
+            if role not in _SYMBOL_TABLES:
                 continue
             seen: dict[str, Operation] = {}
             for region in op.regions:
@@ -186,22 +192,32 @@ class _Verifier:
 
     # ------------------------------------------------------------------ SSA names
     def names(self, root: Operation) -> None:
-        """`redefinition of SSA value` of a name visible from an enclosing region."""
-        self._names_in(root, [])
+        """`redefinition of SSA value` of a name visible from an enclosing region.
 
-    def _names_in(self, op: Operation, visible: list[dict[str, Value]]) -> None:
+        Iterative (any nesting depth): each walker pauses at a child with regions until the
+        child's subtree is done, then defines the child's results, as MLIR's parser does.
+        """
+        stack = [self._names_in(root, [])]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+            else:
+                stack.append(self._names_in(*child))
+
+    def _names_in(self, op: Operation, visible: list[dict[str, Value]]
+                  ) -> Iterator[tuple[Operation, list[dict[str, Value]]]]:
         row = optable.info(op)
         isolated = row.role in (Role.FUNCTION, Role.MODULE, Role.OBJECT) or row.signature_args
         for region in op.regions:
             scopes: list[dict[str, Value]] = [] if isolated else list(visible)
-            scope: dict[str, Value] = {}
-            scopes.append(scope)
+            scopes.append({})
             for block in region.blocks:
                 for arg in block.arguments:
                     self._define(arg, scopes)
                 for child in block.ops:
                     if child.regions:
-                        self._names_in(child, scopes)
+                        yield child, scopes
                     for res in child.results:
                         if res.name and not res.name.partition("#")[2].strip("0"):
                             self._define(res, scopes)
