@@ -96,12 +96,6 @@ def read_source(path: str) -> Source:
     return Source(name, decode(data, name), path, file_id)
 
 
-def read_input(path: str) -> tuple[str, str]:
-    """(display name, text) of a file path or '-' for stdin; PlacementError if unreadable."""
-    source = read_source(path)
-    return source.name, source.text
-
-
 def decode(data: bytes, name: str) -> str:
     """UTF-8 text of `data`; bad bytes and NULs are blanked inside comments, errors elsewhere."""
     try:
