@@ -1,164 +1,74 @@
-"""The `placement` command line (typer + rich)."""
+"""The `placement` command line: one typer app; each command lives in `placement.commands`.
+
+Start-up stays fast (`placement --help`, `--version`): this module imports nothing heavy (the
+app is built on first use), the command modules import only typer and the input/output path,
+and engines, solvers and rich load when a command runs. A new command is one line in
+`build_app`.
+"""
 
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
-
-import typer
-from typer._click import ClickException
+from typing import TYPE_CHECKING, Any
 
 from placement import __version__
-from placement.annotate import annotate_text, compute_annotations, solve_module
-from placement.diagnostics import PlacementError
-from placement.inputs import join_outputs, read_input, split_cases
-from placement.ir import load
-from placement.ir.core import Module
-from placement.report import affinity_json, print_table
-from placement.solution import Solution
 
-app = typer.Typer(
-    name="placement",
-    help="Where each value of a multi-device IREE program lives, why, and what a change costs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+if TYPE_CHECKING:
+    import typer
 
 
-class OutputFormat(StrEnum):
-    """Output formats of `solve`."""
+def build_app() -> typer.Typer:
+    """The typer app with every command registered (built on first use: `placement.cli.app`)."""
+    import typer
 
-    mlir = "mlir"
-    table = "table"
-    json = "json"
-
-
-class Engine(StrEnum):
-    """Engines of `solve`."""
-
-    fixpoint = "fixpoint"
-    z3 = "z3"
-    both = "both"
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"placement {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-) -> None:
-    """Affinity analysis and encoding placement for multi-device IREE programs."""
-
-
-InputArg = Annotated[str, typer.Argument(help="Input MLIR file, or '-' for stdin.")]
-OutputOpt = Annotated[Path | None, typer.Option("-o", "--output",
-                                                help="Write here instead of stdout.")]
-SplitOpt = Annotated[bool, typer.Option("--split-input-file",
-                                        help="Treat '// -----' lines as case separators.")]
-
-
-def write_output(text: str, output: Path | None, input_path: str) -> None:
-    """Write to stdout or a file; never over the input file."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    if input_path != "-" and Path(input_path).resolve() == output.resolve():
-        raise PlacementError("refusing to overwrite the input file; choose another -o path",
-                             str(output))
-    output.write_text(text)
-
-
-@app.command()
-def solve(
-    input: InputArg,
-    output: OutputOpt = None,
-    split_input_file: SplitOpt = False,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f",
-                                                 help="mlir, table or json.")] = OutputFormat.mlir,
-    engine: Annotated[Engine, typer.Option("--engine", help="Engine to compute with; "
-                                           "'both' fails if they disagree.")] = Engine.fixpoint,
-) -> None:
-    """Annotate a module as `iree-opt --iree-stream-annotate-affinities` does.
-
-    Examples:
-
-      placement solve scenarios/two_devices.mlir
-
-      placement solve --split-input-file cases.mlir -o annotated.mlir
-
-      placement solve model.mlir --format table
-    """
-    name, text = read_input(input)
-    outputs: list[str] = []
-    documents: list[dict[str, object]] = []
-    for case in split_cases(text, split_input_file):
-        if split_input_file and not case.text.strip():
-            outputs.append("module {\n}\n")
-            continue
-        module = load(case.text, name)
-        solution = _solve(module, engine.value)
-        if format == OutputFormat.mlir:
-            outputs.append(annotate_text(module, solution))
-        elif format == OutputFormat.json:
-            documents.append(affinity_json(module, solution, compute_annotations(module,
-                                                                                 solution)))
-        else:
-            print_table(module, solution, compute_annotations(module, solution))
-    if format == OutputFormat.mlir:
-        write_output(join_outputs(outputs), output, input)
-    elif format == OutputFormat.json:
-        doc = {"schema": "placement.affinities/1", "file": name, "engine": engine.value,
-               "cases": documents}
-        write_output(json.dumps(doc, indent=2) + "\n", output, input)
-
-
-def _solve(module: Module, engine: str) -> Solution:
-    """Solve with one engine, or with both and fail with the differences if they disagree."""
-    if engine != "both":
-        return solve_module(module, engine)
-    from placement.check import compare_solutions
-
-    first = solve_module(module, "fixpoint")
-    second = solve_module(module, "z3")
-    diffs = compare_solutions(module, first, second)
-    if diffs:
-        raise EnginesDisagree(diffs)
-    return first
-
-
-def _register_commands() -> None:
-    """Commands that live in their own modules."""
-    from placement.encoding.cli import unify_command
-
-    app.command("unify")(unify_command)
     from placement.commands.check import check_command
-
-    app.command("check")(check_command)
     from placement.commands.explain import explain_command
+    from placement.commands.solve import solve_command
+    from placement.commands.unify import unify_command
 
-    app.command("explain")(explain_command)
+    app = typer.Typer(
+        name="placement",
+        help="Where each value of a multi-device IREE program lives, why, and what a change "
+             "costs.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: rich loads only for the tables of a real run
+    )
+
+    def _version(value: bool) -> None:
+        if value:
+            typer.echo(f"placement {__version__}")
+            raise typer.Exit()
+
+    @app.callback()
+    def _root(  # (the option as a default value: string annotations see module globals)
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                     help="Print the version and exit."),
+    ) -> None:
+        """Affinity analysis and encoding placement for multi-device IREE programs."""
+
+    app.command("solve", short_help="Annotate affinities as iree-opt does.")(solve_command)
+    app.command("check", short_help="Cross-check the engines (and iree-opt).")(check_command)
+    app.command("explain", short_help="Why a value or op lives where it lives.")(
+        explain_command)
+    app.command("unify", short_help="Unify the encodings of encoded globals.")(unify_command)
+    return app
 
 
-_register_commands()
+_APP: typer.Typer | None = None
 
 
-class EnginesDisagree(Exception):
-    """Raised by `--engine both` when the engines' annotations differ."""
-
-    def __init__(self, diffs: list[str]) -> None:
-        super().__init__("\n".join(diffs))
-        self.diffs = diffs
+def __getattr__(name: str) -> Any:
+    """`placement.cli.app`: the app, built once on first access."""
+    global _APP
+    if name == "app":
+        if _APP is None:
+            _APP = build_app()
+        return _APP
+    raise AttributeError(name)
 
 
 def run(argv: list[str]) -> int:
@@ -168,22 +78,12 @@ def run(argv: list[str]) -> int:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        result = app(args=argv, prog_name="placement", standalone_mode=False)
-    except PlacementError as e:
-        print(e.render(), file=sys.stderr)
-        return 2
-    except EnginesDisagree as e:
-        print("error: the engines disagree:", file=sys.stderr)
-        for line in e.diffs:
-            print("  " + line, file=sys.stderr)
-        return 1
-    except typer.Exit as e:
-        return int(e.exit_code)
-    except typer.Abort:
+        __getattr__("app")(args=argv, prog_name="placement", standalone_mode=True)
+    except SystemExit as e:  # typer ends every standalone run so (usage errors: code 2)
+        code = e.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except KeyboardInterrupt:
         return 130
-    except ClickException as e:  # usage errors
-        e.show()
-        return e.exit_code
     except Exception as e:  # a bug of ours: say so plainly, traceback only on request
         if os.environ.get("PLACEMENT_DEBUG"):
             raise
@@ -193,7 +93,7 @@ def run(argv: list[str]) -> int:
     finally:
         if gc_was_enabled:
             gc.enable()
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 def main() -> None:
@@ -202,7 +102,12 @@ def main() -> None:
     Exits without tearing down the (possibly millions of) IR objects one by one: all output
     is written and flushed first, so the interpreter's slow final cleanup is skipped.
     """
-    code = run(sys.argv[1:])
+    argv = sys.argv[1:]
+    if argv == ["--version"]:  # answered without loading the command line
+        print(f"placement {__version__}")
+        code = 0
+    else:
+        code = run(argv)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -391,11 +391,24 @@ class Explainer:
             f"{v.loc.file}:{v.loc.line}:{v.loc.col}" if v.loc else _loc(owner))
         return self.explain(Kind.P, v, what or f"value {v.name}", value_scope_op(v), loc)
 
+    def explain_global(self, op: Operation) -> Explanation:
+        """Explain G(@g): what `solve` prints as a global's `stream.affinities`."""
+        from placement.affinity import requires_affinity
+        from placement.ir.explorer import is_affinity_type
+
+        what = f"global {symbol_name(op)}"
+        if not (is_affinity_type(op.syntax_attrs.get("type", "")) and requires_affinity(op)):
+            what += " (not printed: not an affinity-typed global)"
+        return self.explain(Kind.G, op, what, op, _loc(op))
+
     def explain_op(self, op: Operation) -> list[Explanation]:
-        """Explain an op: its execution (if affinity-aware), each operand, each result."""
+        """Explain an op: its execution (if affinity-aware), each operand, each result; a
+        global by its G element, as `solve` annotates it."""
         from placement.affinity import requires_affinity
         from placement.ir.explorer import is_affinity_typed
 
+        if optable.info(op).role == Role.GLOBAL:
+            return [self.explain_global(op)]
         out: list[Explanation] = []
         if optable.info(op).affinity_aware:
             what = f"execution of {describe_op(op)}"
@@ -428,6 +441,12 @@ def find_values(module: Module, name: str, function: str | None) -> list[Value]:
                     out.extend(a for a in block.arguments if a.name == want)
             out.extend(r for r in op.results if r.name == want)
     return out
+
+
+def find_globals(module: Module, name: str) -> list[Operation]:
+    """The top-level global named `name` (`@g`), if any."""
+    return [op for op in module.top_level_ops()
+            if optable.info(op).role == Role.GLOBAL and symbol_name(op) == name]
 
 
 def find_ops(module: Module, line: int, col: int | None) -> list[Operation]:

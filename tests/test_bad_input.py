@@ -34,13 +34,12 @@ CASES = {
     "unknown_symbol": ("util.func private @f() -> tensor<1xi32> {\n"
                        "  %0 = util.global.load @missing : tensor<1xi32>\n"
                        "  util.return %0 : tensor<1xi32>\n}\n", 2,
-                       "references undefined symbol '@missing'"),
+                       "'util.global.load' op undefined global: @missing"),
     "unknown_callee": ("util.func private @f() {\n  util.call @nowhere() : () -> ()\n"
-                       "  util.return\n}\n", 2, "references undefined symbol '@nowhere'"),
+                       "  util.return\n}\n", 2,
+                       "'util.call' op undefined/incompatible callee: nowhere"),
     "unterminated_string": ('util.global private @g = "abc : tensor<1xi32>\n', 1,
                             "string literal"),
-    "empty": ("", 1, "empty input"),
-    "blank": ("  \n\n", 1, "empty input"),
 }
 
 

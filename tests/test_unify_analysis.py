@@ -195,7 +195,7 @@ def test_output_does_not_depend_on_the_hash_seed() -> None:
     path = ROOT / "scenarios" / "unify_shared_sizeof.mlir"
     outs = set()
     for seed in ("0", "1", "12345"):
-        code = ("import sys; from placement.encoding.cli import run_unify; "
+        code = ("import sys; from placement.commands.unify import run_unify; "
                 "from placement.model.encoding_cpsat import Weights; "
                 f"sys.stdout.write(run_unify(open({str(path)!r}).read(), 'f', 'optimal', False,"
                 " 'json', {}, Weights()))")

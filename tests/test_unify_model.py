@@ -241,7 +241,7 @@ def test_enumeration_agrees_on_all_golden_cases() -> None:
 def test_cli_reads_stdin_and_keeps_empty_chunks(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from placement.encoding.cli import make_app
+    from placement.commands.unify import make_app
 
     text = golden_cases()[4]
     result = CliRunner().invoke(make_app(), ["unify", "-", "--policy", "iree"], input=text)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from placement.encoding.cli import make_app
+from placement.commands.unify import make_app
 from placement.oracle import find_iree_opt
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,33 +1,34 @@
 """`placement check`: cross-check the two engines, and optionally IREE's own `iree-opt`.
 
 Exit codes: 0 when our engines agree (and, with `--strict-oracle`, iree-opt agrees too), 1 when
-they disagree, 2 on bad input (a `PlacementError`, rendered by `placement.cli`).
+they disagree, 2 on bad input (every bad case is reported; the good ones are still checked).
+The engines, rich and the explorer load only when the command runs.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from placement import ops as optable
-from placement.annotate import annotate_text, solve_module
-from placement.check import disagreements
+from placement.commands.common import (
+    FileArg,
+    Loaded,
+    OutputOpt,
+    Run,
+    SplitOpt,
+    json_text,
+    reports_errors,
+)
 from placement.diagnostics import PlacementError
-from placement.inputs import read_input, split_cases
-from placement.ir.core import Module, Operation, OpResult
-from placement.ir.explorer import Explorer, symbol_name
-from placement.ir.parser import parse
-from placement.model.constraints import build_constraints
-from placement.ops import Role
-from placement.solution import Kind, Subject
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from placement.ir.core import Module, Operation
+    from placement.solution import Kind, Subject
 
 
 class CheckFormat(StrEnum):
@@ -50,6 +51,8 @@ class Row:
 
     def as_json(self, left: str, right: str) -> dict[str, object]:
         """The row as a JSON object with the two sides named."""
+        from placement.ir.explorer import symbol_name
+
         func = function_of(self.op)
         out: dict[str, object] = {
             "case": self.case, "function": symbol_name(func) if func is not None else None,
@@ -80,6 +83,9 @@ class CheckReport:
 
 def function_of(op: Operation) -> Operation | None:
     """The top-level function (or global) an op belongs to."""
+    from placement import ops as optable
+    from placement.ops import Role
+
     for x in op.ancestors():
         if optable.info(x).role in (Role.FUNCTION, Role.GLOBAL) and x.parent_op is not None \
                 and optable.info(x.parent_op).role == Role.MODULE:
@@ -105,6 +111,9 @@ class Tagger:
     """
 
     def __init__(self, module: Module) -> None:
+        from placement.ir.explorer import Explorer
+        from placement.model.constraints import build_constraints
+
         self.module = module
         self.explorer = Explorer(module)
         self.cs = build_constraints(module, self.explorer)
@@ -113,6 +122,8 @@ class Tagger:
                                for op in module.root.walk())
 
     def _elements(self, op: Operation, attribute: str) -> list[int]:
+        from placement.solution import Kind
+
         keys: list[tuple[Kind, Subject]]
         if attribute.endswith(".operands"):
             keys = [(Kind.P, v) for v in op.operands]
@@ -139,6 +150,12 @@ class Tagger:
     def tag(self, op: Operation, attribute: str, ours: str | None,
             theirs: str | None) -> str | None:
         """The section-10 item that explains a difference on `op`/`attribute`, or None."""
+        from placement import ops as optable
+        from placement.ir.core import OpResult
+        from placement.ops import Role
+
+        scf_roles = (Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF, Role.REGION_BRANCH, Role.YIELD,
+                     Role.CONDITION)
         role = optable.info(op).role
         if role == Role.GLOBAL and self.explorer.global_info(op) is None:
             return TAG_UNUSED_GLOBAL
@@ -148,21 +165,17 @@ class Tagger:
             if any(p.attr("on") is None and p.attr("affinity") is None for p in pins):
                 return TAG_HAL_PIN
             return TAG_PINNING
-        in_scf = any(optable.info(x).role in _SCF_ROLES for x in op.ancestors()) or any(
-            optable.info(u.owner).role in _SCF_ROLES  # e.g. an scf.for init (Q7)
+        in_scf = any(optable.info(x).role in scf_roles for x in op.ancestors()) or any(
+            optable.info(u.owner).role in scf_roles  # e.g. an scf.for init (Q7)
             for v in list(op.operands) + list(op.results) for u in v.uses) or any(
             isinstance(v, OpResult)  # e.g. an scf.while result (Q8, 10.1#14)
-            and optable.info(v.owner).role in _SCF_ROLES for v in op.operands)
+            and optable.info(v.owner).role in scf_roles for v in op.operands)
         if in_scf or any("scf" in rule for rule, _ in rules) or any(
-                p is not None and optable.info(p).role in _SCF_ROLES for _, p in rules):
+                p is not None and optable.info(p).role in scf_roles for _, p in rules):
             return TAG_SCF
         if self.has_default and (ours is None or "[]" in ours):
             return TAG_DEFAULT
         return None
-
-
-_SCF_ROLES = (Role.SCF_WHILE, Role.SCF_FOR, Role.SCF_IF, Role.REGION_BRANCH, Role.YIELD,
-              Role.CONDITION)
 
 
 def _norm(text: str | None) -> str | None:
@@ -172,6 +185,7 @@ def _norm(text: str | None) -> str | None:
 def oracle_rows(case_index: int, module: Module, case_text: str, ours_text: str,
                 filename: str) -> list[Row]:
     """Differences between our annotation of a case and iree-opt's, tagged where explained."""
+    from placement.ir.parser import parse
     from placement.oracle import annotated_ops, run_iree_opt
 
     theirs_text = run_iree_opt(["--iree-stream-annotate-affinities"], case_text)
@@ -193,10 +207,12 @@ def oracle_rows(case_index: int, module: Module, case_text: str, ours_text: str,
     return rows
 
 
-def run_check(path: str, split: bool, oracle: bool) -> CheckReport:
-    """Run both engines (and iree-opt) on every case of an input."""
-    name, text = read_input(path)
-    report = CheckReport(name)
+def run_check(run: Run, oracle: bool) -> CheckReport:
+    """Run both engines (and iree-opt) on every case of an input; bad cases are reported."""
+    from placement.annotate import annotate_text, solve_module
+    from placement.check import disagreements
+
+    report = CheckReport(run.name)
     if oracle:
         from placement.oracle import find_iree_opt
 
@@ -204,18 +220,23 @@ def run_check(path: str, split: bool, oracle: bool) -> CheckReport:
             raise PlacementError("--oracle needs iree-opt: pip install 'placement[oracle]' "
                                  "(iree-base-compiler==3.13.0) or set PLACEMENT_IREE_OPT")
         report.oracle = []
-    for i, case in enumerate(split_cases(text, split)):
-        if split and not case.text.strip():
-            continue
-        report.cases += 1
-        module = parse(case.text, name)
+
+    def one(item: Loaded) -> None:
+        if run.split and not item.case.has_code:
+            return
+        i, module = item.case.index, item.module
         fixpoint = solve_module(module, "fixpoint")
         z3 = solve_module(module, "z3")
-        for d in disagreements(module, fixpoint, z3):
-            report.engines.append(Row(i, d.op, d.attribute, d.left, d.right))
-        if report.oracle is not None:
-            report.oracle.extend(oracle_rows(i, module, case.text,
-                                             annotate_text(module, fixpoint), name))
+        rows = [Row(i, d.op, d.attribute, d.left, d.right)
+                for d in disagreements(module, fixpoint, z3)]
+        oracle_found = None if report.oracle is None else oracle_rows(
+            i, module, item.case.text, annotate_text(module, fixpoint), run.name)
+        report.cases += 1
+        report.engines.extend(rows)
+        if report.oracle is not None and oracle_found is not None:
+            report.oracle.extend(oracle_found)
+
+    run.each(one)
     return report
 
 
@@ -224,12 +245,17 @@ def _location(op: Operation) -> str:
 
 
 def _func_name(op: Operation) -> str:
+    from placement.ir.explorer import symbol_name
+
     func = function_of(op)
     return (symbol_name(func) or func.name) if func is not None else "-"
 
 
 def print_report(report: CheckReport, console: Console) -> None:
     """Rich tables of the disagreements, or one-line OKs."""
+    from rich.table import Table
+    from rich.text import Text
+
     if report.engines:
         table = Table(title=f"engines disagree: {len(report.engines)} attribute(s)",
                       title_justify="left")
@@ -273,10 +299,10 @@ def report_json(report: CheckReport) -> dict[str, object]:
     return doc
 
 
+@reports_errors
 def check_command(
-    input: Annotated[str, typer.Argument(help="Input MLIR file, or '-' for stdin.")],
-    split_input_file: Annotated[bool, typer.Option(
-        "--split-input-file", help="Treat '// -----' lines as case separators.")] = False,
+    input: FileArg,
+    split_input_file: SplitOpt = False,
     oracle: Annotated[bool, typer.Option(
         "--oracle", help="Also compare with IREE's iree-opt (the `oracle` extra).")] = False,
     strict_oracle: Annotated[bool, typer.Option(
@@ -284,6 +310,7 @@ def check_command(
     ] = False,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="table or json.")
                       ] = CheckFormat.table,
+    output: OutputOpt = "-",
 ) -> None:
     """Cross-check the fixpoint and Z3 engines (and optionally iree-opt) on a module.
 
@@ -297,10 +324,12 @@ def check_command(
 
       placement check --split-input-file --oracle cases.mlir --format json
     """
-    report = run_check(input, split_input_file, oracle or strict_oracle)
+    run = Run(input, output, split_input_file)
+    report = run_check(run, oracle or strict_oracle)
     if format == CheckFormat.json:
-        sys.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
+        run.output.write(json_text(report_json(report)))
     else:
-        print_report(report, Console(highlight=False, width=200))
+        print_report(report, run.output.console(width=200))
+    run.finish()
     if report.engines or (strict_oracle and report.oracle):
         raise typer.Exit(1)

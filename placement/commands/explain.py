@@ -1,24 +1,24 @@
-"""`placement explain`: why each device is in a value's (or op's) affinity set."""
+"""`placement explain`: why each device is in a value's (or op's) affinity set.
+
+The model (Z3) and rich load only when the command runs.
+"""
 
 from __future__ import annotations
 
-import json
 import re
-import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
-from rich.tree import Tree
 
+from placement.commands.common import FileArg, OutputOpt, Run, json_text, reports_errors
 from placement.diagnostics import PlacementError
-from placement.explain import Explainer, Explanation, find_ops, find_values, function_name_of
-from placement.inputs import read_input, split_cases
-from placement.ir.core import Module
-from placement.ir.parser import parse
-from placement.report import short
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+    from placement.explain import Explainer, Explanation
+    from placement.ir.core import Module
 
 
 class ExplainFormat(StrEnum):
@@ -28,11 +28,17 @@ class ExplainFormat(StrEnum):
     json = "json"
 
 
-_LOCATION = re.compile(r"^(?:.*:)?(\d+)(?::(\d+))?$")
+# `LINE`, `LINE:COL` or `FILE:LINE:COL` (a FILE:LINE pair would read as LINE:COL).
+_LOCATION = re.compile(r"^(?:(?P<file>.+):(?=\d+:\d+$))?(?P<line>\d+)(?::(?P<col>\d+))?$")
 
 
-def _short_list(devices: list[str]) -> str:
-    return "[" + ", ".join(short(d) for d in devices) + "]"
+def parse_location(text: str) -> tuple[int, int | None]:
+    """(line, column or None) of an `--op` location; a PlacementError if it is not one."""
+    m = _LOCATION.match(text.strip())
+    if m is None:
+        raise PlacementError(f"bad --op location {text!r}: expected LINE or LINE:COL "
+                             "(optionally FILE:LINE:COL)", "--op")
+    return int(m["line"]), int(m["col"]) if m["col"] else None
 
 
 def _at(location: str | None) -> str:
@@ -45,6 +51,11 @@ def _at(location: str | None) -> str:
 
 def render_tree(exp: Explanation) -> Tree:
     """A rich tree: the element, then per device its derivation, or the failure."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    from placement.report import short
+
     head = Text(f"{exp.what}: {exp.element} prints ")
     head.append(exp.printed if exp.devices else (exp.printed if exp.printed != "[]" else "[]"),
                 style="bold" if exp.devices else "bold red")
@@ -76,44 +87,49 @@ def render_tree(exp: Explanation) -> Tree:
 
 
 def explain_module(module: Module, value: str | None, function: str | None,
-                   op_location: str | None) -> list[Explanation]:
-    """Explanations for the requested value or op of one module (empty if not found)."""
+                   op_location: tuple[int, int | None] | None) -> list[Explanation]:
+    """Explanations for the requested value (`%v`, or a global `@g`) or op of one module
+    (empty if not found)."""
+    from placement.explain import Explainer, find_globals, find_ops, find_values, function_name_of
+
     explainer: Explainer | None = None
+
+    def get() -> Explainer:
+        nonlocal explainer
+        explainer = explainer or Explainer(module)
+        return explainer
+
     out: list[Explanation] = []
-    if value is not None:
+    if value is not None and value.startswith("@"):
+        out.extend(get().explain_global(g) for g in find_globals(module, value))
+    elif value is not None:
         values = find_values(module, value, function)
         if len({function_name_of(v) for v in values}) > 1 and function is None:
             names = ", ".join(sorted({function_name_of(v) or "?" for v in values}))
             raise PlacementError(f"value {value} is defined in several functions ({names}); "
                                  "choose one with --function", module.filename)
-        if values:
-            explainer = Explainer(module)
-            out.extend(explainer.explain_value(v) for v in values)
+        out.extend(get().explain_value(v) for v in values)
     if op_location is not None:
-        m = _LOCATION.match(op_location)
-        if m is None:
-            raise PlacementError(f"bad --op location {op_location!r}: expected LINE or "
-                                 "LINE:COL (optionally FILE:LINE:COL)", module.filename)
-        ops = find_ops(module, int(m.group(1)), int(m.group(2)) if m.group(2) else None)
-        if ops:
-            explainer = explainer or Explainer(module)
-            for op in ops:
-                out.extend(explainer.explain_op(op))
+        for op in find_ops(module, *op_location):
+            out.extend(get().explain_op(op))
     return out
 
 
+@reports_errors
 def explain_command(
-    input: Annotated[str, typer.Argument(help="Input MLIR file, or '-' for stdin.")],
+    input: FileArg,
     value: Annotated[str | None, typer.Option(
-        "--value", help="SSA value to explain (e.g. %cst).")] = None,
+        "--value", metavar="NAME", help="SSA value (e.g. %cst) or global (@g) to explain.")
+    ] = None,
     function: Annotated[str | None, typer.Option(
-        "--function", help="Function the value is in (e.g. @caller).")] = None,
+        "--function", metavar="@F", help="Function the value is in (e.g. @caller).")] = None,
     op: Annotated[str | None, typer.Option(
-        "--op", help="Op to explain, by source location LINE[:COL].")] = None,
+        "--op", metavar="LINE[:COL]", help="Op to explain, by source location.")] = None,
     split_input_file: Annotated[bool, typer.Option(
         "--split-input-file", help="Search every '// -----' case of the file.")] = False,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="tree or json.")
                       ] = ExplainFormat.tree,
+    output: OutputOpt = "-",
 ) -> None:
     """Explain why each device is in a value's (or an op's) affinity set, or why it is [].
 
@@ -125,25 +141,27 @@ def explain_command(
 
       placement explain model.mlir --value %cst --function @caller
 
-      placement explain model.mlir --op 12 --format json
+      placement explain model.mlir --value @weights
+
+      placement explain model.mlir --op 12:3 --format json
     """
     if value is None and op is None:
-        raise PlacementError("nothing to explain: give --value NAME or --op LINE[:COL]")
-    name, text = read_input(input)
+        raise PlacementError("nothing to explain: give --value NAME or --op LINE[:COL]", "")
+    location = parse_location(op) if op is not None else None
+    run = Run(input, output, split_input_file)
     found: list[Explanation] = []
-    for case in split_cases(text, split_input_file):
-        if split_input_file and not case.text.strip():
-            continue
-        found.extend(explain_module(parse(case.text, name), value, function, op))
-    if not found:
+    for part in run.each(lambda item: explain_module(item.module, value, function, location)):
+        found.extend(part or [])
+    if not found and not run.failures:
         what = f"value {value}" if value is not None else f"op at {op}"
         where = f" in function {function}" if function else ""
-        raise PlacementError(f"no {what}{where} found", name)
+        raise PlacementError(f"no {what}{where} found", run.name)
     if format == ExplainFormat.json:
-        doc = {"schema": "placement.explain/1", "file": name,
+        doc = {"schema": "placement.explain/1", "file": run.name,
                "explanations": [e.as_json() for e in found]}
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        run.finish(json_text(doc))
         return
-    console = Console(highlight=False, width=200)
+    console = run.output.console(width=200)
     for exp in found:
         console.print(render_tree(exp))
+    run.finish()

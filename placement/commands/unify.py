@@ -1,0 +1,148 @@
+"""`placement unify FILE`: IREE's UnifyEncodingForGlobals, or a cost-optimal and safe choice."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from placement.commands.common import FileArg, Loaded, OutputOpt, Run, SplitOpt, reports_errors
+from placement.diagnostics import PlacementError
+
+if TYPE_CHECKING:  # the solver stack (OR-Tools) loads only when `unify` runs
+    from placement.encoding.report import UnifyResult
+    from placement.model.encoding_cpsat import Weights
+
+
+class Policy(StrEnum):
+    """Who chooses the unified encoding."""
+
+    IREE = "iree"
+    OPTIMAL = "optimal"
+
+
+class Format(StrEnum):
+    """Output formats of `unify`."""
+
+    MLIR = "mlir"
+    TABLE = "table"
+    JSON = "json"
+
+
+def _weights(text: str) -> Weights:
+    from placement.model.encoding_cpsat import Weights
+
+    return Weights.parse(text)
+
+
+def parse_budgets(items: list[str]) -> dict[str, int]:
+    """`DEVICE=BYTES` (device global name, with or without '@'; BYTES may use _ or K/M/G)."""
+    out: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip().lstrip("@")
+        text = value.strip().replace("_", "").upper()
+        scale = 1
+        for suffix, factor in (("KIB", 1024), ("MIB", 1024 ** 2), ("GIB", 1024 ** 3),
+                               ("K", 1024), ("M", 1024 ** 2), ("G", 1024 ** 3)):
+            if text.endswith(suffix):
+                text, scale = text[:-len(suffix)], factor
+                break
+        if not sep or not name or not text.isdigit():
+            raise PlacementError(f"bad budget '{item}': expected DEVICE=BYTES", "--budget")
+        out[name] = int(text) * scale
+    return out
+
+
+def unify_case(item: Loaded, policy: str, fmt: str, budgets: dict[str, int],
+               weights: Weights, rewrite_executables: bool) -> tuple[UnifyResult, str]:
+    """One case's result and the text it prints (MLIR or table; JSON is printed whole)."""
+    from placement.encoding.report import to_table
+    from placement.encoding.unify import rewritten, unify_module
+
+    result = unify_module(item.module, policy, weights, budgets)
+    if fmt == Format.MLIR:
+        return result, rewritten(result, rewrite_executables)
+    if fmt == Format.TABLE:
+        return result, to_table(result)
+    return result, ""
+
+
+def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
+              budgets: dict[str, int], weights: Weights,
+              rewrite_executables: bool = False) -> str:
+    """The text `placement unify` prints for one input text (the first error is raised)."""
+    from placement.encoding.report import to_json_text
+    from placement.inputs import split_cases
+    from placement.ir import load
+
+    results: list[UnifyResult] = []
+    outputs: list[str] = []
+    for case in split_cases(source, split):
+        if not case.has_code:
+            outputs.append("")  # an empty chunk stays empty
+            continue
+        result, text = unify_case(Loaded(case, load(case.text, filename)), policy, fmt,
+                                  budgets, weights, rewrite_executables)
+        results.append(result)
+        outputs.append(text)
+    if fmt == Format.JSON:
+        return to_json_text(results)
+    return "// -----\n".join(outputs)
+
+
+@reports_errors
+def unify_command(
+    input: FileArg,
+    policy: Annotated[Policy, typer.Option(
+        "--policy", help="iree: IREE 3.13's choice; optimal: CP-SAT minimal cost, safe.")
+    ] = Policy.OPTIMAL,
+    split_input_file: SplitOpt = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output: mlir, table or json.")
+                   ] = Format.MLIR,
+    budget: Annotated[list[str] | None, typer.Option(
+        "--budget", metavar="DEVICE=BYTES",
+        help="Per-device byte budget (repeatable).")] = None,
+    weights: Annotated[str, typer.Option(
+        "--weights", metavar="NAME=W,...",
+        help="Cost weights, e.g. runtime=16,init=1 (also storage, encode, relayout, "
+             "dynamic_dim).")] = "runtime=16,init=1",
+    rewrite_executables: Annotated[bool, typer.Option(
+        "--rewrite-executables",
+        help="Also retype the dispatched executables' bindings and duplicate executables "
+             "whose sites disagree, as IREE 3.13 does (off: real compiles of it fail).")
+    ] = False,
+    output: OutputOpt = "-",
+) -> None:
+    """Unify the encodings of encoded globals (IREE's UnifyEncodingForGlobals).
+
+    Examples:
+
+      placement unify scenarios/unify_cpu_prefill_decode.mlir --format table
+
+      placement unify --policy iree model.mlir -o unified.mlir
+    """
+    from placement.encoding.report import to_json_text
+
+    budgets = parse_budgets(budget or [])
+    cost = _weights(weights)
+    run = Run(input, output, split_input_file, empty_text=None)
+    done = run.each(lambda item: unify_case(item, policy.value, fmt.value, budgets, cost,
+                                            rewrite_executables))
+    if fmt == Format.JSON:
+        run.finish(to_json_text([d[0] for d in done if d is not None]))
+    else:
+        run.finish("// -----\n".join(d[1] if d is not None else "" for d in done))
+
+
+def make_app() -> typer.Typer:
+    """A stand-alone app with just this command (tests; the project app registers it too)."""
+    app = typer.Typer(add_completion=False)
+    app.command("unify")(unify_command)
+
+    @app.callback()
+    def _root() -> None:
+        """placement (unify only)."""
+
+    return app
