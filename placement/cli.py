@@ -148,6 +148,9 @@ def _register_commands() -> None:
     from placement.commands.explain import explain_command
 
     app.command("explain")(explain_command)
+    from placement.commands.place import place_command
+
+    app.command("place")(place_command)
 
 
 _register_commands()

@@ -179,6 +179,11 @@ def _dim_names(module: Module, value: Value) -> list[str]:
     return [n.strip().lstrip("%") for n in found[-1].split(",")]
 
 
+def _is_global_load(v: Value) -> bool:
+    """A loaded global: its bytes are the global's storage, not a transient."""
+    return isinstance(v, OpResult) and optable.info(v.owner).role == Role.GLOBAL_LOAD
+
+
 def _is_decided_op(op: Operation) -> bool:
     row = optable.info(op)
     return row.affinity_aware and row.role != Role.FUNCTION and op_requires_affinity(op)
@@ -239,7 +244,7 @@ class _Builder:
             d.replicable = self.options.replicate and not mutable and explicit is None
         else:
             sizes = [self.bytes_of(v) for v in list(op.operands) + list(op.results)
-                     if is_affinity_typed(v)]
+                     if is_affinity_typed(v) and not _is_global_load(v)]
             d.footprint = sum(sizes)
             d.work = self.work_of(op, d.footprint)
         self.by_op[id(op)] = d.index
@@ -280,7 +285,8 @@ def build_problem(module: Module, solution: Solution, options: Options) -> Probl
     for top in module.top_level_ops():
         row = optable.info(top)
         if row.role == Role.GLOBAL:
-            if global_type(top).startswith("tensor<") and op_requires_affinity(top):
+            if global_type(top).startswith("tensor<") and op_requires_affinity(top) \
+                    and b.explorer.global_info(top) is not None:  # unused: no G (spec 10.1#15)
                 b.add(top, True, Kind.G, printed.get(id(top)))
         elif row.role == Role.FUNCTION:
             for x in top.walk_postorder():
