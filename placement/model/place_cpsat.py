@@ -20,13 +20,21 @@ pins that put bytes on a budgeted device; an infeasible model names the conflict
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
-from placement.place.cost import Assignment, iree_assignment, over_weight
+from placement.place.cost import (
+    Assignment,
+    evaluate,
+    flow_cost,
+    iree_assignment,
+    over_weight,
+)
 from placement.place.problem import Endpoint, Problem
 
 Lit = Any  # a 0/1 constant, a boolean variable or a linear expression
@@ -55,8 +63,11 @@ class SolveResult:
 
 
 class _Model:
-    def __init__(self, problem: Problem, strict_budget: bool) -> None:
+    def __init__(self, problem: Problem, strict_budget: bool, groups: list[int],
+                 flows: list[int]) -> None:
         self.p = problem
+        self.groups = groups
+        self.flows = flows
         self.m = cp_model.CpModel()
         self.x: dict[int, dict[int, cp_model.IntVar]] = {}
         self.cost: list[tuple[int, Lit]] = []  # (coefficient, literal or int var)
@@ -67,7 +78,7 @@ class _Model:
     # ------------------------------------------------------------------ variables
     def build_groups(self) -> None:
         p = self.p
-        for g in p.free_groups():
+        for g in self.groups:
             first = p.decisions[p.groups[g][0]]
             xs = {d: self.m.new_bool_var(f"x{g}_{d}") for d in first.candidates}
             self.x[g] = xs
@@ -117,7 +128,8 @@ class _Model:
     def transfers(self) -> None:
         p = self.p
         n = len(p.devices)
-        for fi, flow in enumerate(p.flows):
+        for fi in self.flows:
+            flow = p.flows[fi]
             src = [self.lit(flow.source, a) for a in range(n)]
             for d in range(n):
                 need = self.either([self.lit(c, d) for c in flow.consumers], f"need{fi}_{d}")
@@ -249,17 +261,151 @@ _STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
            cp_model.UNKNOWN: "UNKNOWN"}
 
 
+def _components(problem: Problem) -> tuple[list[tuple[list[int], list[int]]], list[int]]:
+    """Independent parts (free groups linked by flows, with their flows) and the flows with
+    no free endpoint (constants)."""
+    free = problem.free_groups()
+    parent = {g: g for g in free}
+
+    def find(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    flow_groups: list[list[int]] = []
+    for flow in problem.flows:
+        gs = sorted({problem.decisions[i].group for kind, i in [flow.source, *flow.consumers]
+                     if kind == "dec" and problem.decisions[i].group in parent})
+        flow_groups.append(gs)
+        for g in gs[1:]:
+            a, b = find(gs[0]), find(g)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    parts: dict[int, tuple[list[int], list[int]]] = {}
+    for g in free:
+        parts.setdefault(find(g), ([], []))[0].append(g)
+    constant: list[int] = []
+    for f, gs in enumerate(flow_groups):
+        if gs:
+            parts[find(gs[0])][1].append(f)
+        else:
+            constant.append(f)
+    return [parts[k] for k in sorted(parts)], constant
+
+
+ENUMERATE_LIMIT = 64  # independent parts with at most this many assignments are enumerated
+
+
+def _choices(problem: Problem, g: int) -> list[tuple[int, ...]]:
+    d = problem.decisions[problem.groups[g][0]]
+    if not d.replicable:
+        return [(k,) for k in d.candidates]
+    return [c for r in range(1, len(d.candidates) + 1)
+            for c in itertools.combinations(d.candidates, r)]
+
+
+def _space(problem: Problem, groups: list[int]) -> int:
+    n = 1
+    for g in groups:
+        n *= len(_choices(problem, g))
+        if n > ENUMERATE_LIMIT:
+            break
+    return n
+
+
+def _enumerate_part(problem: Problem, groups: list[int], flows: list[int],
+                    place: Assignment) -> SolveResult:
+    """Exact minimum of a small independent part by enumeration (ties: fewest changes from
+    IREE's choice, then the first in candidate order), written into `place`."""
+    sw = problem.options.storage_weight
+    best: tuple[int, int] | None = None
+    best_combo: tuple[tuple[int, ...], ...] = ()
+    for combo in itertools.product(*(_choices(problem, g) for g in groups)):
+        changes = 0
+        storage = 0
+        for g, devs in zip(groups, combo, strict=True):
+            for i in problem.groups[g]:
+                place[i] = devs
+                d = problem.decisions[i]
+                changes += devs != (d.iree,)
+                if d.is_global:
+                    storage += sw * d.storage * (len(devs) - 1)
+        cost = storage + sum(flow_cost(problem, place, f) for f in flows)
+        if best is None or (cost, changes) < best:
+            best, best_combo = (cost, changes), combo
+    assert best is not None
+    for g, devs in zip(groups, best_combo, strict=True):
+        for i in problem.groups[g]:
+            place[i] = devs
+    return SolveResult("OPTIMAL", place, best[0], best[0])
+
+
 def solve(problem: Problem, time_limit: float = 60.0, strict_budget: bool = False,
           hint: Assignment | None = None) -> SolveResult:
-    """Solve the placement problem; the assignment covers every decision."""
+    """Solve the placement problem; the assignment covers every decision.
+
+    Without budgets, balance or a change cap the objective is a sum over independent parts
+    (free groups linked by flows): each part is solved on its own, with a share of the time
+    limit, and objectives and bounds add up.
+    """
     start = time.perf_counter()
-    mm = _Model(problem, strict_budget)
+    opts = problem.options
+    if problem.budgets and opts.balance_weight == 0 and opts.max_changes is None \
+            and not strict_budget:
+        return _solve_budgeted(problem, time_limit, hint, start)
+    coupled = bool(problem.budgets) or opts.balance_weight > 0 or opts.max_changes is not None
+    start_place = hint or iree_assignment(problem)
+    place = [tuple(d.candidates) if len(d.candidates) == 1 else start_place[d.index]
+             for d in problem.decisions]
+    if coupled:
+        parts = [(problem.free_groups(), list(range(len(problem.flows))))]
+        offset = 0
+    else:
+        parts, constant = _components(problem)
+        offset = sum(flow_cost(problem, place, f) for f in constant)
+    total_vars = sum(len(g) for g, _ in parts) or 1
+    size = {"decisions": len(problem.decisions),
+            "free_decisions": sum(len(problem.groups[g]) for g in problem.free_groups()),
+            "variables_unreduced": sum(len(d.candidates) for d in problem.decisions),
+            "free_groups": len(problem.free_groups()), "components": len(parts),
+            "variables": 0, "constraints": 0, "flows": len(problem.flows)}
+    result = SolveResult("OPTIMAL", place, offset, offset, size=size)
+    for groups, flows in parts:
+        share = max(1.0, time_limit * len(groups) / total_vars)
+        if not coupled and _space(problem, groups) <= ENUMERATE_LIMIT:
+            part = _enumerate_part(problem, groups, flows, place)
+        else:
+            part = _solve_part(problem, groups, flows, share, strict_budget, start_place,
+                               coupled, place)
+        size["variables"] += part.size.get("variables", 0)
+        size["constraints"] += part.size.get("constraints", 0)
+        if part.objective is None:
+            result.status, result.place = part.status, None
+            result.objective = result.bound = None
+            result.conflicts = part.conflicts
+            break
+        assert result.objective is not None and result.bound is not None
+        result.objective += part.objective
+        result.bound += part.bound or 0
+        if part.status != "OPTIMAL":
+            result.status = part.status
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _solve_part(problem: Problem, groups: list[int], flows: list[int], time_limit: float,
+                strict_budget: bool, start_place: Assignment, coupled: bool,
+                place: Assignment) -> SolveResult:
+    """One CP-SAT model over `groups` and `flows`; writes its choice into `place`."""
+    mm = _Model(problem, strict_budget, groups, flows)
     mm.build_groups()
     mm.transfers()
-    if problem.budgets:
-        mm.memory()
+    if coupled:
+        if problem.budgets:
+            mm.memory()
+        mm.balance()
     mm.storage()
-    mm.balance()
     changes = mm.changes()
     m = mm.m
     if problem.options.max_changes is not None and changes:
@@ -272,7 +418,6 @@ def solve(problem: Problem, time_limit: float = 60.0, strict_budget: bool = Fals
         m.minimize(expr * scale + sum(changes))
     else:
         m.minimize(expr)
-    start_place = hint or iree_assignment(problem)
     for g, xs in sorted(mm.x.items()):
         chosen = start_place[problem.groups[g][0]]
         for k, v in xs.items():
@@ -280,22 +425,15 @@ def solve(problem: Problem, time_limit: float = 60.0, strict_budget: bool = Fals
     if mm.assumptions:
         m.add_assumptions([lit for lit, _ in mm.assumptions])
     proto = m.proto
-    size = {"decisions": len(problem.decisions),
-            "free_decisions": sum(len(problem.groups[g]) for g in problem.free_groups()),
-            "variables_unreduced": sum(len(d.candidates) for d in problem.decisions),
-            "free_groups": len(mm.x), "variables": len(proto.variables),
-            "constraints": len(proto.constraints), "flows": len(problem.flows)}
+    size = {"variables": len(proto.variables), "constraints": len(proto.constraints)}
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = float(time_limit)
     solver.parameters.max_time_in_seconds = float(time_limit) * 2 + 5
     status = solver.solve(m)
-    name = _STATUS.get(status, "UNKNOWN")
-    result = SolveResult(name, None, size=size)
+    result = SolveResult(_STATUS.get(status, "UNKNOWN"), None, size=size)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        place = [tuple(d.candidates) if len(d.candidates) == 1 else (d.iree,)
-                 for d in problem.decisions]
         for g, xs in mm.x.items():
             devs = tuple(k for k, v in sorted(xs.items()) if solver.boolean_value(v))
             for i in problem.groups[g]:
@@ -312,5 +450,41 @@ def solve(problem: Problem, time_limit: float = 60.0, strict_budget: bool = Fals
         names = dict((lit.index, text) for lit, text in mm.assumptions)
         core = solver.sufficient_assumptions_for_infeasibility()
         result.conflicts = [names[i] for i in sorted(core) if i in names]
-    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _solve_budgeted(problem: Problem, time_limit: float, hint: Assignment | None,
+                    start: float) -> SolveResult:
+    """Budgets only couple the parts through memory: solve without them first (the parts
+    decompose). If that optimum fits, it is optimal with the budgets too; otherwise it is the
+    warm start of the coupled model and its bound is a lower bound there as well."""
+    free = solve(dataclasses.replace(problem, budgets={}), time_limit / 2, False, hint)
+    if free.place is not None:
+        b = evaluate(problem, free.place)
+        if b.over == 0:
+            free.seconds = time.perf_counter() - start
+            return free
+    coupled = solve_coupled(problem, time_limit / 2, free.place or hint)
+    if coupled.objective is not None and free.bound is not None and coupled.bound is not None:
+        coupled.bound = max(coupled.bound, free.bound)
+        if coupled.bound >= coupled.objective:
+            coupled.status = "OPTIMAL"
+            coupled.bound = coupled.objective
+    coupled.size["components"] = free.size.get("components", 1)
+    coupled.seconds = time.perf_counter() - start
+    return coupled
+
+
+def solve_coupled(problem: Problem, time_limit: float, hint: Assignment | None) -> SolveResult:
+    """One model over everything (budgets, balance and change caps need it)."""
+    start_place = hint or iree_assignment(problem)
+    place = [tuple(d.candidates) if len(d.candidates) == 1 else start_place[d.index]
+             for d in problem.decisions]
+    result = _solve_part(problem, problem.free_groups(), list(range(len(problem.flows))),
+                         time_limit, False, start_place, True, place)
+    result.size.update(decisions=len(problem.decisions),
+                       free_decisions=sum(len(problem.groups[g])
+                                          for g in problem.free_groups()),
+                       variables_unreduced=sum(len(d.candidates) for d in problem.decisions),
+                       free_groups=len(problem.free_groups()), flows=len(problem.flows))
     return result

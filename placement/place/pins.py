@@ -20,7 +20,7 @@ from placement.place.cost import Assignment
 from placement.place.problem import Problem
 
 PIN = "stream.affinity"
-PRUNE_LIMIT = 200  # the irredundancy pass runs one fixpoint per pin: only below this count
+PRUNE_LIMIT = 24  # the irredundancy pass runs one fixpoint per pin: only up to this count
 
 
 @dataclass

@@ -16,6 +16,7 @@ merges different roots has no single home and costs nothing (reported as an assu
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -138,11 +139,8 @@ def value_bytes(module: Module, value: Value, options: Options) -> tuple[int, in
     text = module.resolve_type(value.type)
     if not text.startswith("tensor<"):
         return options.dim_default, 1  # a resource: its size is not in the type
-    try:
-        t = parse_type(text)
-    except PlacementError:
-        return 0, 0
-    if not isinstance(t, ShapedType):
+    t = _shaped(text)
+    if t is None:
         return 0, 0
     names = _dim_names(module, value)
     defaulted = 0
@@ -165,6 +163,16 @@ def value_bytes(module: Module, value: Value, options: Options) -> tuple[int, in
         return dense_bytes(ShapedType(t.kind, (count,), t.element)), defaulted
     except SizeError:
         return count, defaulted
+
+
+@functools.lru_cache(maxsize=4096)
+def _shaped(text: str) -> ShapedType | None:
+    """The parsed tensor type (types repeat: parsed once each)."""
+    try:
+        t = parse_type(text)
+    except PlacementError:
+        return None
+    return t if isinstance(t, ShapedType) else None
 
 
 def _dim_names(module: Module, value: Value) -> list[str]:
