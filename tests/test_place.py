@@ -19,7 +19,13 @@ from conftest import CORPUS, GOLDEN, ROOT, run_cli, split_golden
 from placement.annotate import solve_module
 from placement.ir import load
 from placement.model.place_cpsat import solve
-from placement.place.cost import Assignment, evaluate, iree_assignment, objective
+from placement.place.cost import (
+    Assignment,
+    evaluate,
+    group_choices,
+    iree_assignment,
+    objective,
+)
 from placement.place.pins import choose_pins, derived_lists, expected, render_pins
 from placement.place.problem import Options, Problem, build_problem
 from placement.testing.generate import generate_module
@@ -107,21 +113,13 @@ def test_generated_modules_rederive_the_choice() -> None:
 
 
 # ------------------------------------------------------------------ exhaustive enumeration
-def _choices(problem: Problem, g: int) -> list[tuple[int, ...]]:
-    d = problem.decisions[problem.groups[g][0]]
-    if not d.replicable:
-        return [(k,) for k in d.candidates]
-    return [c for r in range(1, len(d.candidates) + 1)
-            for c in itertools.combinations(d.candidates, r)]
-
-
 def _exhaustive(problem: Problem) -> tuple[int, int]:
     """Minimum objective over every assignment of the free groups, and IREE's objective."""
     groups = problem.free_groups()
     best = None
     place = iree_assignment(problem)
     k = problem.options.max_changes
-    for combo in itertools.product(*(_choices(problem, g) for g in groups)):
+    for combo in itertools.product(*(group_choices(problem, g) for g in groups)):
         for g, devs in zip(groups, combo, strict=True):
             for i in problem.groups[g]:
                 place[i] = devs
@@ -167,7 +165,7 @@ def test_cpsat_optimum_equals_exhaustive_enumeration() -> None:
         groups = problem.free_groups()
         space = 1
         for g in groups:
-            space *= len(_choices(problem, g))
+            space *= len(group_choices(problem, g))
         if not groups or sum(len(problem.groups[g]) for g in groups) > 12 or space > 3000:
             continue
         result = solve(problem, 30)

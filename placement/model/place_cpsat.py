@@ -32,6 +32,7 @@ from placement.place.cost import (
     Assignment,
     evaluate,
     flow_cost,
+    group_choices,
     iree_assignment,
     over_weight,
 )
@@ -297,18 +298,10 @@ def _components(problem: Problem) -> tuple[list[tuple[list[int], list[int]]], li
 ENUMERATE_LIMIT = 64  # independent parts with at most this many assignments are enumerated
 
 
-def _choices(problem: Problem, g: int) -> list[tuple[int, ...]]:
-    d = problem.decisions[problem.groups[g][0]]
-    if not d.replicable:
-        return [(k,) for k in d.candidates]
-    return [c for r in range(1, len(d.candidates) + 1)
-            for c in itertools.combinations(d.candidates, r)]
-
-
 def _space(problem: Problem, groups: list[int]) -> int:
     n = 1
     for g in groups:
-        n *= len(_choices(problem, g))
+        n *= len(group_choices(problem, g))
         if n > ENUMERATE_LIMIT:
             break
     return n
@@ -321,7 +314,7 @@ def _enumerate_part(problem: Problem, groups: list[int], flows: list[int],
     sw = problem.options.storage_weight
     best: tuple[int, int] | None = None
     best_combo: tuple[tuple[int, ...], ...] = ()
-    for combo in itertools.product(*(_choices(problem, g) for g in groups)):
+    for combo in itertools.product(*(group_choices(problem, g) for g in groups)):
         changes = 0
         storage = 0
         for g, devs in zip(groups, combo, strict=True):

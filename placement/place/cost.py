@@ -16,6 +16,7 @@ The solver objective is `over_weight * over + cost`, `cost = transfer + storage 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from placement.place.problem import Endpoint, Problem
@@ -117,6 +118,15 @@ def objective(problem: Problem, b: Breakdown) -> int:
 def iree_assignment(problem: Problem) -> Assignment:
     """IREE's rule: every decision on its lead affinity."""
     return [(d.iree,) for d in problem.decisions]
+
+
+def group_choices(problem: Problem, g: int) -> list[tuple[int, ...]]:
+    """Every placement of group `g`: one candidate, or any non-empty replica set."""
+    d = problem.decisions[problem.groups[g][0]]
+    if not d.replicable:
+        return [(k,) for k in d.candidates]
+    return [c for r in range(1, len(d.candidates) + 1)
+            for c in itertools.combinations(d.candidates, r)]
 
 
 def group_assignment(problem: Problem, choice: dict[int, tuple[int, ...]]) -> Assignment:
