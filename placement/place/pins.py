@@ -3,7 +3,7 @@
 `choose_pins` starts from no pins and re-runs the fixpoint engine: each round pins the decisions
 whose derived affinity differs from the choice and whose upstream producers (ops, not globals)
 all already derive theirs, so a consumer is only pinned when pinning its producers did not
-carry the choice to it. A final pass (modules with few pins) drops every pin that the others
+carry the choice to it (after a few such rounds, all remaining mismatches at once). A final pass (modules with few pins) drops every pin that the others
 make redundant, so the set is irredundant: removing any one pin changes a derived affinity.
 `pin_edits` is the one place that turns pins into printer edits.
 """
@@ -51,9 +51,11 @@ def _mismatches(module: Module, problem: Problem, place: Assignment) -> list[int
 
 
 def choose_pins(module: Module, problem: Problem, place: Assignment,
-                max_rounds: int = 64) -> PinResult:
+                max_rounds: int = 64, careful_rounds: int = 3) -> PinResult:
     """Pins (op, affinity text) that make the analysis derive `place` (see module docstring).
 
+    After `careful_rounds` rounds, every remaining mismatch is pinned at once (one fixpoint
+    per round: this bounds the time on large modules, at the price of some redundant pins).
     The module's attributes are changed while this runs and restored before it returns.
     """
     upstream: dict[int, list[int]] = {}
@@ -93,7 +95,7 @@ def choose_pins(module: Module, problem: Problem, place: Assignment,
             wrong = set(bad)
             todo = [i for i in bad if i not in pinned
                     and not any(u in wrong for u in upstream.get(i, []))]
-            if not todo:
+            if not todo or rounds > careful_rounds:
                 todo = [i for i in bad if i not in pinned and len(place[i]) == 1]
             if not todo:
                 break
