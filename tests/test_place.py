@@ -267,3 +267,12 @@ def test_evaluate_scores_the_existing_pins_without_solving() -> None:
     doc = json.loads(r.stdout)
     assert doc["mode"] == "evaluate" and doc["status"] == "EVALUATED"
     assert doc["chosen"] == {k: v for k, v in doc["baselines"][0].items() if k != "name"}
+
+
+def test_dot_labels_cross_device_edges_with_their_bytes() -> None:
+    r = run_cli("place", str(SCENARIO), "-f", "dot", "--candidates", "all",
+                "--budget", "@device_a=36K", "--budget", "@device_b=36K")
+    assert r.code == 0, r.stderr
+    red = [line for line in r.stdout.splitlines() if "color=red" in line]
+    # %h (1x128xf32) crosses to @device_b, %y (1x16xf32) back to the export on @device_a.
+    assert sorted(line.split('"')[1] for line in red) == ["512 B", "64 B"]
