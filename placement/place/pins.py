@@ -3,8 +3,9 @@
 `choose_pins` starts from no pins and re-runs the fixpoint engine: each round pins the decisions
 whose derived affinity differs from the choice and whose upstream producers (ops, not globals)
 all already derive theirs, so a consumer is only pinned when pinning its producers did not
-carry the choice to it (after a few such rounds, all remaining mismatches at once). A final pass (modules with few pins) drops every pin that the others
-make redundant, so the set is irredundant: removing any one pin changes a derived affinity.
+carry the choice to it (after a few such rounds, all remaining mismatches at once). A final
+pass (modules with few pins) drops every pin that the others make redundant, so the set is
+irredundant there: removing any one pin changes a derived affinity.
 `pin_edits` is the one place that turns pins into printer edits.
 """
 
