@@ -25,6 +25,7 @@ def build_app() -> typer.Typer:
 
     from placement.commands.check import check_command
     from placement.commands.explain import explain_command
+    from placement.commands.place import place_command
     from placement.commands.solve import solve_command
     from placement.commands.unify import unify_command
 
@@ -55,6 +56,8 @@ def build_app() -> typer.Typer:
     app.command("explain", short_help="Why a value or op lives where it lives.")(
         explain_command)
     app.command("unify", short_help="Unify the encodings of encoded globals.")(unify_command)
+    app.command("place", short_help="Pick one device per op at least cost (CP-SAT).")(
+        place_command)
     return app
 
 
