@@ -292,10 +292,11 @@ class RegionRef(Directive):
         return any(r.blocks for r in st.regions.get(self.name, []))
 
     def print(self, out: Out, st: PrintState) -> None:
+        declared = self.name in st.syntax.declared_args
         for i, region in enumerate(st.regions.get(self.name, [])):
             if i:
                 out.punct(",")
-            out.region(region)
+            out.region(region, entry_args=not declared)
 
     def first_literal(self) -> str | None:
         return "{"
@@ -430,6 +431,7 @@ class CompiledSyntax:
     infer: dict[str, str]
     isolated: bool
     segments: bool
+    declared_args: frozenset[str] = frozenset()  # regions whose entry args a custom declares
 
     def parse(self, p: Parser, st: OpState) -> None:
         """Run the format over the parser's tokens."""
@@ -495,6 +497,7 @@ class _Compiler:
         self.tokens = self._tokenize(syntax.format)
         self.pos = 0
         self.anchors: list[Directive] = []
+        self.declared: set[str] = set()
 
     def _tokenize(self, text: str) -> list[str]:
         out = []
@@ -535,7 +538,8 @@ class _Compiler:
         return CompiledSyntax(
             self.name, self.syntax, list(self.operands.values()), list(self.results.values()),
             self.attrs, list(self.regions.items()), self.successors, directives,
-            dict(self.syntax.infer), self.syntax.isolated, segments)
+            dict(self.syntax.infer), self.syntax.isolated, segments,
+            frozenset(self.declared))
 
     def _elements(self, top: bool) -> list[Directive]:
         out: list[Directive] = []
@@ -581,6 +585,7 @@ class _Compiler:
                 if self._peek() == ",":
                     self._next()
             self._next()
+            self.declared.update(n for k, n in args if k == "region")
             return Custom(impl, args)
         if tok == "(":
             return self._group()
