@@ -143,3 +143,26 @@ util.func private @f() {
     ex = _op(module, "flow.executable")
     assert ex.regions[0].opaque and not ex.regions[0].blocks
     assert [op.name for op in module.top_level_ops()] == ["flow.executable", "util.func"]
+
+
+def test_cr_line_ends_end_comments() -> None:
+    module = parse("// c\rutil.func @f() {\r  util.return\r}\r")
+    assert [op.name for op in module.root.walk()][1:] == ["util.func", "util.return"]
+
+
+def test_redefinitions() -> None:
+    assert _error("#a = 1 : i32\n#a = 2 : i32\n").startswith(
+        "m.mlir:2:1: error: redefinition of attribute alias id 'a'")
+    out = _error("util.func @f() {\n  %c = arith.constant 1 : index\n"
+                 "  %c = arith.constant 2 : index\n  util.return\n}\n")
+    assert out.split("\n")[0] == "m.mlir:3:3: error: redefinition of SSA value '%c'"
+    assert out.split("\n")[3] == "m.mlir:2:3: note: previously defined here"
+
+
+def test_function_type_is_recorded() -> None:
+    module = load("util.func private @f(%a: tensor<4xi32>, %b: index) -> (tensor<4xi32>, %a) "
+                  "{\n  util.return %a, %a : tensor<4xi32>, tensor<4xi32>\n}\n")
+    func = _op(module, "util.func")
+    assert func.attr("function_type") == "(tensor<4xi32>, index) -> (tensor<4xi32>, " \
+        "tensor<4xi32>)"
+    assert func.tied == {1: 0}

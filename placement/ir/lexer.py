@@ -33,7 +33,7 @@ EOF = "eof"
 _TOKEN_PATTERN = (
     r"""
     (?P<ws>[ \t\r\f\v\n]+)
-  | (?P<comment>//[^\n]*)
+  | (?P<comment>//[^\n\r]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<value>%(?:[A-Za-z_$.\-][\w$.\-]*|\d+)(?:\#\d+)?)
   | (?P<symbol>@(?:[A-Za-z_$.\-][\w$.\-]*|\d+|"(?:[^"\\\n]|\\.)*"))

@@ -443,7 +443,11 @@ class Parser:
     def _define(self, name: str, value: Value | list[Value], offset: int) -> None:
         scope = self.scopes[-1]
         if name in scope.values:
-            raise self.error_at(f"redefinition of SSA value '{name}'", offset)
+            prior = scope.values[name]
+            first = prior[0] if isinstance(prior, list) else prior
+            raise NotedError(f"redefinition of SSA value '{name}'", self.filename, self.source,
+                             offset, "previously defined here",
+                             first.loc.offset if first.loc is not None else offset)
         scope.values[name] = value
         values = value if isinstance(value, list) else [value]
         for i, v in enumerate(values):
@@ -528,6 +532,9 @@ class Parser:
     def _parse_alias(self) -> None:
         name_tok = self.pos
         name = self.texts[name_tok]
+        kind = "attribute" if self.kinds[name_tok] == HASH else "type"
+        if name in self.module.attribute_aliases or name in self.module.type_aliases:
+            raise self.error(f"redefinition of {kind} alias id '{name[1:]}'", name_tok)
         self.pos += 2
         start = self.pos
         end = self._value_end(start)
