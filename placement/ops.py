@@ -560,6 +560,20 @@ def info(op: Operation | str) -> OpInfo:
     return row
 
 
+# The custom form drops the dialect prefix of these ops directly inside these parents (MLIR's
+# default dialect of a func.func body): full name -> (printed name, parent op).
+SHORT_NAMES: dict[str, tuple[str, str]] = {"func.return": ("return", "func.func")}
+
+
+def printed_name(op: Operation) -> str:
+    """The name an op's custom form prints (`return` inside func.func, else the full name)."""
+    entry = SHORT_NAMES.get(op.name)
+    parent = op.parent_op
+    if entry is not None and parent is not None and parent.name == entry[1]:
+        return entry[0]
+    return op.name
+
+
 def canonical_name(name: str) -> str:
     """The full op name for a name as printed (`module` -> `builtin.module`)."""
     return ALIASES.get(name, name)

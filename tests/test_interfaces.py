@@ -352,10 +352,10 @@ util.func private @e(%t: {T}) -> {T} {{
   %r = scf.execute_region -> {T} {{
     scf.yield %t : {T}
   }}
-  %d = flow.dispatch.workgroups(%t) : ({T}) -> {T} =
-      (%in: !flow.dispatch.tensor<readonly:{T}>, %out: !flow.dispatch.tensor<writeonly:{T}>) {{
-    flow.return
-  }}
+  %d = "test.region"(%t) ({{
+  ^bb0(%in: {T}):
+    "test.terminator"() : () -> ()
+  }}) : ({T}) -> {T}
   util.return %r : {T}
 }}
 """)

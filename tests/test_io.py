@@ -70,7 +70,7 @@ def test_stdin_is_read_with_a_dash() -> None:
     done = cli("solve", "-", stdin=GOOD.format(name="a").encode())
     assert done.returncode == 0 and _functions(done.stdout) == [["a"]]
     bad = cli("solve", "-", stdin=BAD.format(name="a").encode())
-    assert bad.returncode == 2 and bad.stderr.startswith("<stdin>:2:15: error: ")
+    assert bad.returncode == 2 and bad.stderr.startswith("<stdin>:2:17: error: expected ':'")  # as iree-opt
 
 
 @pytest.mark.parametrize("text", ["", "  \n\n", "// only a comment\n\n// and another\n"])
@@ -174,9 +174,10 @@ def test_every_bad_case_is_reported_and_the_good_ones_printed(tmp_path: Path,
     ours = cli("solve", "--split-input-file", str(path))
     assert ours.returncode == 2 and theirs.returncode != 0
     assert _functions(ours.stdout) == _functions(theirs.stdout) == [["a"], [], ["c"], []]
-    assert [line for line in ours.stderr.splitlines() if ": error: " in line] == [
-        f"{path}:6:15: error: use of undeclared SSA value name '%x'",
-        f"{path}:14:15: error: use of undeclared SSA value name '%x'"]
+    def where(stderr: str) -> list[str]:
+        return [line.split(": error: ")[0] for line in stderr.splitlines() if ": error: " in line]
+
+    assert where(ours.stderr) == where(theirs.stderr) == [f"{path}:6:17", f"{path}:14:17"]
     for command, extra in (("check", ()), ("explain", ("--op", "2")),
                            ("unify", ("--policy", "iree"))):
         done = cli(command, "--split-input-file", str(path), *extra)

@@ -54,13 +54,13 @@ CASES: dict[str, tuple[str, str, bool]] = {
         "util.func private @f() -> index {\n  %c = arith.constant 1 : index\n"
         "  %r = util.call @g(%c, %c) : (index, index) -> index\n  util.return %r : index\n}\n",
         "6:8: error: 'util.call' op function type mismatch; expected '(index, index) -> index' "
-        "but callee is '(index) -> ...'", False),
+        "but callee is '(index) -> index'", True),
     "call_argument_types": (
         "util.func private @g(%a: index) -> index {\n  util.return %a : index\n}\n"
         "util.func private @f() -> i32 {\n  %c = arith.constant 1 : i32\n"
         "  %r = util.call @g(%c) : (i32) -> i32\n  util.return %r : i32\n}\n",
         "6:8: error: 'util.call' op function type mismatch; expected '(i32) -> i32' "
-        "but callee is '(index) -> ...'", False),
+        "but callee is '(index) -> index'", True),
     "call_result_types": (
         '"util.func"() <{function_type = (index) -> index, sym_name = "g", '
         'sym_visibility = "private"}> ({\n^bb0(%a: index):\n  "util.return"(%a) : (index) -> ()\n'
@@ -177,8 +177,14 @@ def test_golden_without_split_is_rejected_like_iree_opt() -> None:
 
 
 def _inputs() -> list[Path]:
-    return sorted([*GOLDEN.glob("*.mlir"), *CORPUS.glob("*/*.mlir"),
-                   *CORPUS.glob("*/src/*.mlir")])
+    # The pre-compile sources in corpus/*/src hold host-level tensor/linalg ops the op table
+    # has no format for (a located "unknown custom op" error, by design); their generic form
+    # is checked below.
+    return sorted([*GOLDEN.glob("*.mlir"), *CORPUS.glob("*/*.mlir")])
+
+
+def _generic_inputs() -> list[Path]:
+    return sorted([*_inputs(), *CORPUS.glob("*/src/*.mlir")])
 
 
 @pytest.mark.parametrize("path", _inputs(), ids=lambda p: p.name)

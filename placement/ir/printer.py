@@ -371,7 +371,7 @@ class IRPrinter:
         st = PrintState(op, fmt, groups, result_groups, dict(op.syntax_attrs), regions,
                         successors)
         out = Out(self)
-        out.word(_short_name(op))
+        out.word(optable.printed_name(op))
         out.space = True
         try:
             fmt.print(out, st)
@@ -398,14 +398,6 @@ class IRPrinter:
         rtext = results[0] if len(results) == 1 and not results[0].startswith("(") else \
             "(" + ", ".join(results) + ")"
         return text + f" : ({operand_types}) -> {rtext}"
-
-
-def _short_name(op: Operation) -> str:
-    for short, full in optable.ALIASES.items():
-        if full == op.name and short == "return" and op.parent_op is not None and \
-                op.parent_op.name == "func.func":
-            return short
-    return op.name
 
 
 def _split(values: list[Any], decls: list[Any], segments: list[int]) -> dict[str, list[Any]] | None:
