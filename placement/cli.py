@@ -39,6 +39,18 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class Semantics(StrEnum):
+    """Semantics profiles: the seed's rules, or IREE 3.13.0's (docs/iree313.md)."""
+
+    seed = "seed"
+    iree_313 = "iree-3.13"
+
+
+SemanticsOpt = Annotated[Semantics, typer.Option(
+    "--semantics", help="seed (the July 2024 rules) or iree-3.13 (what IREE 3.13 prints, "
+    ".usage included).")]
+
+
 class Engine(StrEnum):
     """Engines of `solve`."""
 
@@ -88,6 +100,7 @@ def solve(
                                                  help="mlir, table or json.")] = OutputFormat.mlir,
     engine: Annotated[Engine, typer.Option("--engine", help="Engine to compute with; "
                                            "'both' fails if they disagree.")] = Engine.fixpoint,
+    semantics: SemanticsOpt = Semantics.seed,
 ) -> None:
     """Annotate a module as `iree-opt --iree-stream-annotate-affinities` does.
 
@@ -107,7 +120,7 @@ def solve(
             outputs.append("module {\n}\n")
             continue
         module = load(case.text, name)
-        solution = _solve(module, engine.value)
+        solution = _solve(module, engine.value, semantics.value)
         if format == OutputFormat.mlir:
             outputs.append(annotate_text(module, solution))
         elif format == OutputFormat.json:
@@ -123,14 +136,14 @@ def solve(
         write_output(json.dumps(doc, indent=2) + "\n", output, input)
 
 
-def _solve(module: Module, engine: str) -> Solution:
+def _solve(module: Module, engine: str, semantics: str = "seed") -> Solution:
     """Solve with one engine, or with both and fail with the differences if they disagree."""
     if engine != "both":
-        return solve_module(module, engine)
+        return solve_module(module, engine, semantics)
     from placement.check import compare_solutions
 
-    first = solve_module(module, "fixpoint")
-    second = solve_module(module, "z3")
+    first = solve_module(module, "fixpoint", semantics)
+    second = solve_module(module, "z3", semantics)
     diffs = compare_solutions(module, first, second)
     if diffs:
         raise EnginesDisagree(diffs)

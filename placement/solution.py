@@ -46,6 +46,10 @@ class Solution:
     engine: str
     states: dict[tuple[Kind, int], State] = field(default_factory=dict)
     subjects: dict[tuple[Kind, int], Subject] = field(default_factory=dict)
+    # The semantics profile that computed it ("seed" or "iree-3.13"), and for iree-3.13 the
+    # precomputed pinned values (value id -> pinning ops), which the 3.13 lookups consult.
+    semantics: str = "seed"
+    pinned: dict[int, list[Operation]] = field(default_factory=dict)
 
     def set(self, kind: Kind, subject: Subject, state: State) -> None:
         """Record the final state of one element."""

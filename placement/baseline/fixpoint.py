@@ -31,6 +31,7 @@ class Element:
     readers: list[tuple[Element, bool]] = field(default_factory=list)
     invalid: bool = False
     bits: int = 0
+    facts: list[str] = field(default_factory=list)  # constant affinities joined (3.13)
 
 
 @dataclass
@@ -40,6 +41,7 @@ class ElementGraph:
     elements: list[Element]
     by_key: dict[tuple[Kind, int], Element]
     devices: list[str]
+    absorb_invalid_guarded: bool = False  # see SeedRules.absorb_invalid_guarded
 
 
 def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
@@ -75,6 +77,7 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
         else:
             reads = rules.execution(e.subject)  # type: ignore[arg-type]
         e.incomplete = reads.incomplete
+        e.facts = reads.facts
         seen: set[tuple[int, bool]] = set()
         for key, guarded in reads.reads:
             src = element(key)
@@ -83,8 +86,9 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
             seen.add((id(src), guarded))
             e.reads.append((src, guarded))
             src.readers.append((e, guarded))
-    devices = sorted({e.fixed for e in elements if e.fixed is not None}, key=str.encode)
-    return ElementGraph(elements, by_key, devices)
+    devices = sorted({e.fixed for e in elements if e.fixed is not None}
+                     | {d for e in elements for d in e.facts}, key=str.encode)
+    return ElementGraph(elements, by_key, devices, rules.absorb_invalid_guarded)
 
 
 def solve_graph(graph: ElementGraph) -> None:
@@ -106,11 +110,16 @@ def solve_graph(graph: ElementGraph) -> None:
         if e.fixed is not None:
             e.bits = 1 << index[e.fixed]
             stack.append(e)
+        elif e.facts:
+            for d in e.facts:
+                e.bits |= 1 << index[d]
+            stack.append(e)
+    block_invalid = not graph.absorb_invalid_guarded
     while stack:
         e = stack.pop()
         bits = e.bits
         for reader, guarded in e.readers:
-            if reader.fixed is not None or (guarded and e.invalid):
+            if reader.fixed is not None or (guarded and e.invalid and block_invalid):
                 continue
             merged = reader.bits | bits
             if merged != reader.bits:
