@@ -536,3 +536,9 @@ def info_iree313(op: Operation) -> OpInfo:
 # Tied results of these ops also read the op's execution when it has its own affinity
 # (canTieResultToExplicitOpAffinity).
 IREE313_TIED_EXPLICIT = ("stream.async.dispatch",)
+# Region-branch ops of the stream dialect in 3.13: their entry block's argument i is entry
+# operand i, the i-th affinity-typed (resource) operand (`with(%x as %arg: ...)`), and their
+# `stream.yield` operands are their results.
+IREE313_ENTRY_OPERAND_OPS = ("stream.async.execute", "stream.async.concurrent")
+for _name in IREE313_ENTRY_OPERAND_OPS:
+    IREE313_ROWS[_name] = replace(TABLE[_name], role=Role.REGION_BRANCH)

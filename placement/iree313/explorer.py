@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from placement import ops as optable
-from placement.ir.core import Module, OpResult, Use, Value
-from placement.ir.explorer import Explorer, GlobalInfo, Walk, symbol_name
+from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
+from placement.ir.explorer import Explorer, GlobalInfo, Walk, is_affinity_typed, symbol_name
 from placement.ops import Role
 
 
@@ -39,6 +39,16 @@ class Explorer313(Explorer):
             if optable.info(op).role == Role.GLOBAL and name is not None \
                     and name not in self.globals and self.symbols.get(name) is op:
                 self.globals[name] = GlobalInfo(op)
+
+    def incoming(self, arg: BlockArgument) -> tuple[list[Value], bool]:
+        """As the seed, but a stream region op's entry argument i gets entry operand i."""
+        block = arg.owner
+        parent = block.parent.parent if block.parent is not None else None
+        if parent is None or not block.is_entry() \
+                or parent.name not in optable.IREE313_ENTRY_OPERAND_OPS:
+            return super().incoming(arg)
+        entry = _entry_operands(parent)
+        return ([entry[arg.index]] if arg.index < len(entry) else []), False
 
     def expand_definition(self, r: OpResult, follow_ties: bool) -> tuple[list[Value], bool]:
         """As the seed, but an scf.while result reads only the scf.condition (#14)."""
@@ -61,6 +71,13 @@ class Explorer313(Explorer):
         """Where walkTransitiveUses goes after `use` in 3.13 (#12, #13)."""
         op, idx = use.owner, use.index
         role = optable.info(op).role
+        if op.name in optable.IREE313_ENTRY_OPERAND_OPS:
+            out = [op.results[r] for r in optable.tied_results(op, idx)] if follow_ties else []
+            entry = [k for k, v in enumerate(op.operands) if is_affinity_typed(v)]
+            args = _entry_args(op, 0)
+            if idx in entry and entry.index(idx) < len(args):
+                out.append(args[entry.index(idx)])
+            return out, False
         if role not in (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.YIELD,
                         Role.CONDITION, Role.REGION_TERMINATOR):
             return super().expand_use(use, follow_ties)
@@ -131,6 +148,10 @@ class Explorer313(Explorer):
                         queued.add(id(w))
                         worklist.append(w)
         return incomplete
+
+
+def _entry_operands(op: Operation) -> list[Value]:
+    return [v for v in op.operands if is_affinity_typed(v)]
 
 
 def _entry_args(op: object, region_index: int) -> list[Value]:
