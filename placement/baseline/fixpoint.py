@@ -32,6 +32,8 @@ class Element:
     invalid: bool = False
     bits: int = 0
     facts: list[str] = field(default_factory=list)  # constant affinities joined (3.13)
+    lazy: list[Element] = field(default_factory=list)  # sources read lazily (3.13)
+    early_invalid: bool = False  # invalid without a lazy read (3.13)
 
 
 @dataclass
@@ -78,6 +80,7 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
             reads = rules.execution(e.subject)  # type: ignore[arg-type]
         e.incomplete = reads.incomplete
         e.facts = reads.facts
+        e.lazy = [element(key) for key in reads.lazy]
         seen: set[tuple[int, bool]] = set()
         for key, guarded in reads.reads:
             src = element(key)
@@ -114,16 +117,33 @@ def solve_graph(graph: ElementGraph) -> None:
             for d in e.facts:
                 e.bits |= 1 << index[d]
             stack.append(e)
-    block_invalid = not graph.absorb_invalid_guarded
+    if graph.absorb_invalid_guarded:
+        _early_invalid(graph)
     while stack:
         e = stack.pop()
         bits = e.bits
         for reader, guarded in e.readers:
-            if reader.fixed is not None or (guarded and e.invalid and block_invalid):
+            if reader.fixed is not None or (guarded and e.invalid and (
+                    e.early_invalid or not graph.absorb_invalid_guarded)):
                 continue
             merged = reader.bits | bits
             if merged != reader.bits:
                 reader.bits = merged
+                stack.append(reader)
+
+
+def _early_invalid(graph: ElementGraph) -> None:
+    """Mark the invalid elements whose invalidity needs no lazy read (stratum 1 without the
+    lazy edges): IREE 3.13 sees them invalid at their first update."""
+    stack = [e for e in graph.elements if e.invalid and e.incomplete]
+    for e in stack:
+        e.early_invalid = True
+    while stack:
+        e = stack.pop()
+        for reader, guarded in e.readers:
+            if not guarded and reader.invalid and not reader.early_invalid \
+                    and not any(src is e for src in reader.lazy):
+                reader.early_invalid = True
                 stack.append(reader)
 
 

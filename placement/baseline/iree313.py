@@ -50,6 +50,7 @@ class Iree313Rules(SeedRules):
                 out.add(Kind.O, d, guarded=pinned)
         elif row.affinity_aware:
             out.add(Kind.O, d, guarded=pinned)
+            out.lazy.append((Kind.O, d))  # created without an update (10.1#6)
         elif row.role == Role.GLOBAL_LOAD:
             self._read_global(out, d, guarded=pinned)
         elif row.role == Role.SELECT and len(d.operands) >= 3:

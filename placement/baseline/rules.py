@@ -32,6 +32,9 @@ class Reads:
     reads: list[tuple[Key, bool]] = field(default_factory=list)  # (element, guarded)
     incomplete: bool = False
     facts: list[str] = field(default_factory=list)  # affinities joined as constants (3.13)
+    # Reads of elements IREE 3.13 creates without updating them at once (10.1#6): invalidity
+    # that only arrives through them arrives late (see SeedRules.absorb_invalid_guarded).
+    lazy: list[Key] = field(default_factory=list)
 
     def add(self, kind: Kind, subject: Subject, guarded: bool = False) -> None:
         """Read one element."""
@@ -42,8 +45,9 @@ class SeedRules:
     """The seed's rules (IREE PR #17919), as normative in spec sections 4 and 6.1."""
 
     name = "seed"
-    # Guarded reads pass the devices of a source that ends invalid (IREE 3.13's solver keeps
-    # what it absorbed while the source was still valid, spec Q2); the seed passes none.
+    # Guarded reads pass the devices of a source that ends invalid only through lazy reads
+    # (IREE 3.13's solver keeps what it absorbed while the source was still valid, spec Q2;
+    # a source invalid from its first update passes nothing); the seed passes none.
     absorb_invalid_guarded = False
 
     def __init__(self, module: Module, explorer: Explorer) -> None:

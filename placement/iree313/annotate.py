@@ -90,10 +90,16 @@ def _has_consumer(value: Value) -> bool:
     The engines also give consumers to callee and region arguments (they read C(w) for every
     value w a use walk forwards to, instead of walking again); IREE creates C only for op
     results (seeded) and for the block arguments a consumer rule reads by name: branch
-    targets, scf.for iter_args, scf.while before/after arguments.
+    targets, scf.for iter_args, scf.while before/after arguments, and any value an scf.yield
+    of an scf.if yields (its consumer rule reads C of the yielded value itself).
     """
     if not isinstance(value, BlockArgument):
         return True
+    for use in value.uses:
+        parent = use.owner.parent_op
+        if optable.info(use.owner).role == Role.YIELD and parent is not None \
+                and optable.info(parent).role == Role.SCF_IF:
+            return True
     block = value.owner
     if not block.is_entry():
         return True

@@ -72,17 +72,18 @@ class Explorer313(Explorer):
         op, idx = use.owner, use.index
         role = optable.info(op).role
         if op.name in optable.IREE313_ENTRY_OPERAND_OPS:
-            out: list[Value] = []
+            captures: list[Value] = []
             if follow_ties:
-                out.extend(op.results[r] for r in optable.tied_results(op, idx))
+                captures.extend(op.results[r] for r in optable.tied_results(op, idx))
             entry = [k for k, v in enumerate(op.operands) if is_affinity_typed(v)]
             args = _entry_args(op, 0)
             if idx in entry and entry.index(idx) < len(args):
-                out.append(args[entry.index(idx)])
-            return out, False
+                captures.append(args[entry.index(idx)])
+            return captures, False
         if role not in (Role.SCF_FOR, Role.SCF_WHILE, Role.SCF_IF, Role.YIELD,
                         Role.CONDITION, Role.REGION_TERMINATOR):
             return super().expand_use(use, follow_ties)
+        out: list[Value] = []
         if follow_ties:
             out.extend(op.results[r] for r in optable.tied_results(op, idx))
         if role == Role.SCF_FOR:

@@ -21,6 +21,10 @@ from placement.ops import Role
 from placement.solution import Kind, Solution, State
 
 
+# The producer's read of a defining op's execution, which 3.13 creates without updating it.
+LAZY_RULE = "4.1.4d producer executes (10.1#6: created without update)"
+
+
 class Builder313(_Builder):
     """Constraints of IREE 3.13.0's rules."""
 
@@ -80,7 +84,7 @@ class Builder313(_Builder):
                     self.read(e, Kind.O, d, "10.1 explicit tied dispatch", d, pinned)
                 return Walk.ADVANCE
             if row.affinity_aware:
-                self.read(e, Kind.O, d, "4.1.4d producer executes", d, pinned)
+                self.read(e, Kind.O, d, LAZY_RULE, d, pinned)
             elif row.role == Role.GLOBAL_LOAD:
                 self.global_read(e, d, "4.1.4e global load", pinned)
             elif row.role == Role.SELECT and len(d.operands) >= 3:
@@ -130,6 +134,10 @@ def build_constraints_313(module: Module, explorer: Explorer) -> ConstraintSyste
     return cs
 
 
+def _lazy_pairs(cs: ConstraintSystem) -> set[tuple[int, int]]:
+    return {(edge.source, edge.reader) for edge in cs.edges if edge.rule == LAZY_RULE}
+
+
 def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
     """Solve a module under the 3.13 rules with Z3 (least model of both strata)."""
     cs = build_constraints_313(module, explorer)
@@ -138,13 +146,18 @@ def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
     inv_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
                    if not edge.guarded and edge.reader not in cs.fixed]
     invalid = {a - 1 for a in least_model(ctx, inv_facts, inv_clauses)}
+    # Invalid without a lazy read: such sources pass nothing through guarded reads (Q2).
+    lazy = _lazy_pairs(cs)
+    early = {a - 1 for a in least_model(ctx, inv_facts, [
+        (s, r) for s, r in inv_clauses if (s - 1, r - 1) not in lazy])}
     nd = max(len(cs.devices), 1)
     index = {d: k for k, d in enumerate(cs.devices)}
     x_facts = sorted({e * nd + index[d] + 1 for e, d in cs.fixed.items()}
                      | {e * nd + index[d] + 1 for e, ds in cs.facts.items()
                         if e not in cs.fixed for d in ds})
     x_clauses = [(edge.source * nd + k + 1, edge.reader * nd + k + 1) for edge in cs.edges
-                 if edge.reader not in cs.fixed for k in range(len(cs.devices))]
+                 if edge.reader not in cs.fixed and not (edge.guarded and edge.source in early)
+                 for k in range(len(cs.devices))]
     bits = [0] * len(cs.keys)
     for atom in least_model(ctx, x_facts, x_clauses):
         e, k = divmod(atom - 1, nd)
