@@ -20,7 +20,6 @@ from placement.model.z3_engine import least_model
 from placement.ops import Role
 from placement.solution import Kind, Solution, State
 
-
 # The producer's read of a defining op's execution, which 3.13 creates without updating it.
 LAZY_RULE = "4.1.4d producer executes (10.1#6: created without update)"
 
