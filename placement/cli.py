@@ -101,6 +101,9 @@ def solve(
     engine: Annotated[Engine, typer.Option("--engine", help="Engine to compute with; "
                                            "'both' fails if they disagree.")] = Engine.fixpoint,
     semantics: SemanticsOpt = Semantics.seed,
+    solver_max_iterations: Annotated[int, typer.Option(
+        "--solver-max-iterations", help="With --semantics iree-3.13: warn where IREE's solver "
+        "would stop at this bound (its --iree-stream-affinity-solver-max-iterations).")] = 128,
 ) -> None:
     """Annotate a module as `iree-opt --iree-stream-annotate-affinities` does.
 
@@ -121,6 +124,7 @@ def solve(
             continue
         module = load(case.text, name)
         solution = _solve(module, engine.value, semantics.value)
+        _warn_solver_bound(module, solution, solver_max_iterations)
         if format == OutputFormat.mlir:
             outputs.append(annotate_text(module, solution))
         elif format == OutputFormat.json:
@@ -134,6 +138,15 @@ def solve(
         doc = {"schema": "placement.affinities/1", "file": name, "engine": engine.value,
                "cases": documents}
         write_output(json.dumps(doc, indent=2) + "\n", output, input)
+
+
+def _warn_solver_bound(module: Module, solution: Solution, max_iterations: int) -> None:
+    """Under iree-3.13: a `warning:` where IREE 3.13's solver would give up (spec 10.1#10)."""
+    estimate = solution.solver_bound
+    if estimate is not None and estimate.exceeds(max_iterations):
+        from placement.iree313.bound import bound_warning
+
+        print(bound_warning(module, estimate, max_iterations), file=sys.stderr)
 
 
 def _solve(module: Module, engine: str, semantics: str = "seed") -> Solution:

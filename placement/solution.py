@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from placement.ir.core import Operation, Value
 
@@ -50,6 +51,9 @@ class Solution:
     # precomputed pinned values (value id -> pinning ops), which the 3.13 lookups consult.
     semantics: str = "seed"
     pinned: dict[int, list[Operation]] = field(default_factory=dict)
+    # iree-3.13 fixpoint only: the estimate of IREE's solver iterations
+    # (`placement.iree313.bound.BoundEstimate`), None otherwise.
+    solver_bound: Any = None
 
     def set(self, kind: Kind, subject: Subject, state: State) -> None:
         """Record the final state of one element."""

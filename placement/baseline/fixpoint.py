@@ -153,6 +153,11 @@ def run_fixpoint(module: Module, explorer: Explorer | None = None,
     explorer = explorer or Explorer(module)
     graph = build_graph(module, rules_class(module, explorer))
     solve_graph(graph)
+    return graph_solution(graph)
+
+
+def graph_solution(graph: ElementGraph) -> Solution:
+    """The Solution of a solved graph: each element's final state."""
     solution = Solution("fixpoint")
     devices = graph.devices
     invalid = State(False)

@@ -9,14 +9,21 @@ from placement.solution import Solution
 
 
 def solve_iree313(module: Module, engine: str = "fixpoint") -> Solution:
-    """Apply the 3.13 op rows, then run the engine's 3.13 rules ("fixpoint" or "z3")."""
+    """Apply the 3.13 op rows, then run the engine's 3.13 rules ("fixpoint" or "z3").
+
+    The fixpoint engine also estimates 3.13's solver iterations (`solution.solver_bound`).
+    """
     apply_rows(module)
     explorer = Explorer313(module)
     if engine == "fixpoint":
-        from placement.baseline.fixpoint import run_fixpoint
+        from placement.baseline.fixpoint import build_graph, graph_solution, solve_graph
         from placement.baseline.iree313 import Iree313Rules
+        from placement.iree313.bound import estimate_rounds
 
-        solution = run_fixpoint(module, explorer, Iree313Rules)
+        graph = build_graph(module, Iree313Rules(module, explorer))
+        solve_graph(graph)
+        solution = graph_solution(graph)
+        solution.solver_bound = estimate_rounds(graph.elements)
     elif engine == "z3":
         from placement.model.iree313 import run_z3_iree313
 
