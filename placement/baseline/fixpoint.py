@@ -121,10 +121,12 @@ def solve_graph(graph: ElementGraph) -> None:
         _early_invalid(graph)
     while stack:
         e = stack.pop()
+        if e.early_invalid:
+            continue  # 3.13: invalid from its first update, it never held a device
         bits = e.bits
         for reader, guarded in e.readers:
-            if reader.fixed is not None or (guarded and e.invalid and (
-                    e.early_invalid or not graph.absorb_invalid_guarded)):
+            if reader.fixed is not None or (guarded and e.invalid
+                                            and not graph.absorb_invalid_guarded):
                 continue
             merged = reader.bits | bits
             if merged != reader.bits:

@@ -45,9 +45,10 @@ class SeedRules:
     """The seed's rules (IREE PR #17919), as normative in spec sections 4 and 6.1."""
 
     name = "seed"
-    # Guarded reads pass the devices of a source that ends invalid only through lazy reads
-    # (IREE 3.13's solver keeps what it absorbed while the source was still valid, spec Q2;
-    # a source invalid from its first update passes nothing); the seed passes none.
+    # IREE 3.13 (spec Q2): an element that turns invalid only through a lazy read passes the
+    # devices it held while valid, also through guarded reads (its readers keep them); one
+    # invalid from its first update ("early") passes none. The seed: guarded reads pass
+    # nothing from an invalid source.
     absorb_invalid_guarded = False
 
     def __init__(self, module: Module, explorer: Explorer) -> None:

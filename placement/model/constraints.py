@@ -52,8 +52,6 @@ class ConstraintSystem:
     edges: list[Edge] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
     facts: dict[int, list[str]] = field(default_factory=dict)  # element -> joined constants
-    # Guarded reads also pass the devices of an invalid source (IREE 3.13, spec Q2).
-    absorb_invalid_guarded: bool = False
 
     def find(self, kind: Kind, subject: Subject) -> int | None:
         """The index of an element, if it exists."""

@@ -128,9 +128,7 @@ class Builder313(_Builder):
 
 def build_constraints_313(module: Module, explorer: Explorer) -> ConstraintSystem:
     """The 3.13 constraint system (the module must carry the 3.13 op rows)."""
-    cs = build_constraints(module, explorer, Builder313)
-    cs.absorb_invalid_guarded = True
-    return cs
+    return build_constraints(module, explorer, Builder313)
 
 
 def _lazy_pairs(cs: ConstraintSystem) -> set[tuple[int, int]]:
@@ -145,7 +143,8 @@ def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
     inv_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
                    if not edge.guarded and edge.reader not in cs.fixed]
     invalid = {a - 1 for a in least_model(ctx, inv_facts, inv_clauses)}
-    # Invalid without a lazy read: such sources pass nothing through guarded reads (Q2).
+    # Invalid without a lazy read ("early"): 3.13 sees them invalid at their first update, so
+    # they never pass a device; the other invalid elements pass what they held (spec Q2).
     lazy = _lazy_pairs(cs)
     early = {a - 1 for a in least_model(ctx, inv_facts, [
         (s, r) for s, r in inv_clauses if (s - 1, r - 1) not in lazy])}
@@ -155,7 +154,7 @@ def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
                      | {e * nd + index[d] + 1 for e, ds in cs.facts.items()
                         if e not in cs.fixed for d in ds})
     x_clauses = [(edge.source * nd + k + 1, edge.reader * nd + k + 1) for edge in cs.edges
-                 if edge.reader not in cs.fixed and not (edge.guarded and edge.source in early)
+                 if edge.reader not in cs.fixed and edge.source not in early
                  for k in range(len(cs.devices))]
     bits = [0] * len(cs.keys)
     for atom in least_model(ctx, x_facts, x_clauses):
