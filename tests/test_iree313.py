@@ -228,3 +228,19 @@ def test_semantics_option_rejects_unknown(tmp_path: Path) -> None:
     src.write_text(GOLDEN_CASES[0])
     assert run_cli("solve", "--semantics", "iree-4", str(src)).code == 2
     assert run_cli("check", "--semantics", "iree-4", str(src)).code == 2
+
+
+def test_explain_iree313_names_the_lazy_producer_read(tmp_path: Path) -> None:
+    """explain --semantics iree-3.13 walks the 3.13 model (hand-derived chain)."""
+    src = tmp_path / "x.mlir"
+    src.write_text(
+        "util.func private @f() -> tensor<4xi32> {\n"
+        "  %c = flow.tensor.constant {stream.affinity = #hal.device.promise<@dev_a>} "
+        "dense<1> : tensor<4xi32>\n"
+        "  %t = flow.dispatch @d(%c) : (tensor<4xi32>) -> %c\n"
+        "  util.return %t : tensor<4xi32>\n}\n")
+    result = run_cli("explain", "--semantics", "iree-3.13", str(src), "--value", "%t")
+    assert result.code == 0, result.stderr
+    assert "P(%t) reads P(%c)  [4.1.4c tied producer]" in result.stdout
+    assert "10.1#6: created without update" in result.stdout
+    assert run_cli("explain", "--semantics", "bad", str(src), "--value", "%t").code == 2

@@ -18,6 +18,7 @@ from placement.explain import Explainer, Explanation, find_ops, find_values, fun
 from placement.inputs import read_input, split_cases
 from placement.ir.core import Module
 from placement.ir.parser import parse
+from placement.iree313 import SEMANTICS
 from placement.report import short
 
 
@@ -76,7 +77,7 @@ def render_tree(exp: Explanation) -> Tree:
 
 
 def explain_module(module: Module, value: str | None, function: str | None,
-                   op_location: str | None) -> list[Explanation]:
+                   op_location: str | None, semantics: str = "seed") -> list[Explanation]:
     """Explanations for the requested value or op of one module (empty if not found)."""
     explainer: Explainer | None = None
     out: list[Explanation] = []
@@ -87,7 +88,7 @@ def explain_module(module: Module, value: str | None, function: str | None,
             raise PlacementError(f"value {value} is defined in several functions ({names}); "
                                  "choose one with --function", module.filename)
         if values:
-            explainer = Explainer(module)
+            explainer = Explainer(module, semantics=semantics)
             out.extend(explainer.explain_value(v) for v in values)
     if op_location is not None:
         m = _LOCATION.match(op_location)
@@ -96,7 +97,7 @@ def explain_module(module: Module, value: str | None, function: str | None,
                                  "LINE:COL (optionally FILE:LINE:COL)", module.filename)
         ops = find_ops(module, int(m.group(1)), int(m.group(2)) if m.group(2) else None)
         if ops:
-            explainer = explainer or Explainer(module)
+            explainer = explainer or Explainer(module, semantics=semantics)
             for op in ops:
                 out.extend(explainer.explain_op(op))
     return out
@@ -114,6 +115,8 @@ def explain_command(
         "--split-input-file", help="Search every '// -----' case of the file.")] = False,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="tree or json.")
                       ] = ExplainFormat.tree,
+    semantics: Annotated[str, typer.Option(
+        "--semantics", help="seed, or iree-3.13 (the IREE 3.13 profile's model).")] = "seed",
 ) -> None:
     """Explain why each device is in a value's (or an op's) affinity set, or why it is [].
 
@@ -127,6 +130,9 @@ def explain_command(
 
       placement explain model.mlir --op 12 --format json
     """
+    if semantics not in SEMANTICS:
+        raise PlacementError(f"--semantics must be one of {', '.join(SEMANTICS)}, "
+                             f"not {semantics!r}")
     if value is None and op is None:
         raise PlacementError("nothing to explain: give --value NAME or --op LINE[:COL]")
     name, text = read_input(input)
@@ -134,7 +140,7 @@ def explain_command(
     for case in split_cases(text, split_input_file):
         if split_input_file and not case.text.strip():
             continue
-        found.extend(explain_module(parse(case.text, name), value, function, op))
+        found.extend(explain_module(parse(case.text, name), value, function, op, semantics))
     if not found:
         what = f"value {value}" if value is not None else f"op at {op}"
         where = f" in function {function}" if function else ""

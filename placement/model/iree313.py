@@ -135,9 +135,8 @@ def _lazy_pairs(cs: ConstraintSystem) -> set[tuple[int, int]]:
     return {(edge.source, edge.reader) for edge in cs.edges if edge.rule == LAZY_RULE}
 
 
-def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
-    """Solve a module under the 3.13 rules with Z3 (least model of both strata)."""
-    cs = build_constraints_313(module, explorer)
+def solve_system_313(cs: ConstraintSystem) -> tuple[set[int], list[int]]:
+    """(invalid elements, per-element device bitset) of the 3.13 least models."""
     ctx = z3.Context()
     inv_facts = [e + 1 for e in sorted(cs.incomplete) if e not in cs.fixed]
     inv_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
@@ -160,6 +159,13 @@ def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
     for atom in least_model(ctx, x_facts, x_clauses):
         e, k = divmod(atom - 1, nd)
         bits[e] |= 1 << k
+    return invalid, bits
+
+
+def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
+    """Solve a module under the 3.13 rules with Z3 (least model of both strata)."""
+    cs = build_constraints_313(module, explorer)
+    invalid, bits = solve_system_313(cs)
     solution = Solution("z3")
     for e, (kind, subject) in enumerate(cs.keys):
         if e in invalid:
