@@ -20,6 +20,11 @@ ATTR_EXEC = "stream.affinities"
 ATTR_OPERANDS = "stream.affinities.operands"
 ATTR_RESULTS = "stream.affinities.results"
 ATTR_NAMES = (ATTR_EXEC, ATTR_OPERANDS, ATTR_RESULTS)
+ATTR_OPERANDS_USAGE = "stream.affinities.operands.usage"
+ATTR_RESULTS_USAGE = "stream.affinities.results.usage"
+# Every attribute the pass can print (IREE 3.13 adds the two `.usage` lists).
+ALL_ATTR_NAMES = (ATTR_EXEC, ATTR_OPERANDS, ATTR_OPERANDS_USAGE, ATTR_RESULTS,
+                  ATTR_RESULTS_USAGE)
 
 
 @dataclass
@@ -30,14 +35,21 @@ class OpAnnotation:
     execution: list[str] | None = None
     operands: list[list[str]] | None = None
     results: list[list[str]] | None = None
+    operands_usage: list[list[str]] | None = None  # IREE 3.13 only
+    results_usage: list[list[str]] | None = None  # IREE 3.13 only
 
     def attributes(self) -> dict[str, str | None]:
-        """The three attributes as printed text (None: not printed)."""
-        return {
+        """The attributes as printed text (None: not printed)."""
+        out = {
             ATTR_EXEC: _list(self.execution) if self.execution else None,
             ATTR_OPERANDS: _nested(self.operands) if self.operands else None,
             ATTR_RESULTS: _nested(self.results) if self.results else None,
         }
+        if self.operands_usage is not None or self.results_usage is not None:
+            out[ATTR_OPERANDS_USAGE] = _nested(self.operands_usage) \
+                if self.operands_usage else None
+            out[ATTR_RESULTS_USAGE] = _nested(self.results_usage) if self.results_usage else None
+        return out
 
 
 def _list(items: list[str]) -> str:
@@ -66,6 +78,10 @@ def resource_affinity(module: Module, solution: Solution, value: Value) -> list[
 
 def compute_annotations(module: Module, solution: Solution) -> list[OpAnnotation]:
     """Every annotated op in print order, with what AnnotateAffinities would attach."""
+    if solution.semantics != "seed":
+        from placement.iree313.annotate import compute_annotations_313
+
+        return compute_annotations_313(module, solution)
     out: list[OpAnnotation] = []
     for top in module.top_level_ops():
         row = optable.info(top)
@@ -106,8 +122,8 @@ def annotation_edits(module: Module, anns: list[OpAnnotation]) -> list[Edit]:
         edits.extend(_op_edits(module, ann.op, ann.attributes()))
     # Stale annotations on ops that now get none are removed, so re-running is idempotent.
     for op in module.root.walk():
-        if id(op) not in annotated and any(k in op.attributes for k in ATTR_NAMES):
-            edits.extend(_op_edits(module, op, dict.fromkeys(ATTR_NAMES)))
+        if id(op) not in annotated and any(k in op.attributes for k in ALL_ATTR_NAMES):
+            edits.extend(_op_edits(module, op, dict.fromkeys(ALL_ATTR_NAMES)))
     return edits
 
 
@@ -123,8 +139,13 @@ def _op_edits(module: Module, op: Operation, updates: dict[str, str | None]) -> 
 ENGINES = ("fixpoint", "z3", "both")
 
 
-def solve_module(module: Module, engine: str = "fixpoint") -> Solution:
-    """Run the chosen engine ("fixpoint" or "z3") on a parsed module."""
+def solve_module(module: Module, engine: str = "fixpoint", semantics: str = "seed") -> Solution:
+    """Run the chosen engine ("fixpoint" or "z3") under a semantics profile on a parsed module
+    ("seed", or "iree-3.13": `placement.iree313`)."""
+    if semantics != "seed":
+        from placement.iree313.solve import solve_iree313
+
+        return solve_iree313(module, engine)
     explorer = Explorer(module)
     if engine == "fixpoint":
         from placement.baseline.fixpoint import run_fixpoint

@@ -19,7 +19,7 @@ from placement import ops as optable
 from placement.affinity import affinity_text, default_affinity, own_affinity, value_scope_op
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import Explorer, Walk, has_body, is_public, symbol_name
-from placement.model.constraints import ConstraintSystem, Edge, build_constraints
+from placement.model.constraints import Edge, build_constraints
 from placement.model.z3_engine import solve_system
 from placement.ops import Role
 from placement.solution import Kind, Subject
@@ -146,11 +146,21 @@ def explicit_origin(module: Module, op: Operation) -> tuple[str, Operation]:
 class Explainer:
     """Explanations over one module's constraint system and its least model."""
 
-    def __init__(self, module: Module, explorer: Explorer | None = None) -> None:
+    def __init__(self, module: Module, explorer: Explorer | None = None,
+                 semantics: str = "seed") -> None:
         self.module = module
-        self.explorer = explorer or Explorer(module)
-        self.cs: ConstraintSystem = build_constraints(module, self.explorer)
-        self.invalid, self.bits = solve_system(self.cs)
+        if semantics != "seed":  # the IREE 3.13 profile's model (docs/iree313.md)
+            from placement.iree313.explorer import Explorer313, apply_rows
+            from placement.model.iree313 import build_constraints_313, solve_system_313
+
+            apply_rows(module)
+            self.explorer = explorer or Explorer313(module)
+            self.cs = build_constraints_313(module, self.explorer)
+            self.invalid, self.bits = solve_system_313(self.cs)
+        else:
+            self.explorer = explorer or Explorer(module)
+            self.cs = build_constraints(module, self.explorer)
+            self.invalid, self.bits = solve_system(self.cs)
         self.reads = self.cs.reads_of()
 
     # ------------------------------------------------------------------ helpers

@@ -20,7 +20,7 @@ The rows follow `../shared/spec/affinity-analysis.md` sections 1.1-1.3 (the seed
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, TypeAlias, Union
@@ -776,7 +776,8 @@ def value_sources(v: Value) -> list[Flow] | None:
     return result_sources(v)
 
 
-# =====================================================================================
+# ==============================================================================
+
 # Syntax: one declarative format per op (ODS-like), from which the parser and the IR printer
 # derive (`placement.ir.format`). Transcribed from IREE's `*Ops.td` assemblyFormat strings and
 # custom directives, and from what iree-opt prints for MLIR's own ops. Declarations list the
@@ -1180,3 +1181,76 @@ def syntax_of(name: str):  # type: ignore[no-untyped-def]
             found = compile_syntax(name, row, CUSTOM)
         _SYNTAX_CACHE[name] = found
     return found
+
+
+# --- IREE 3.13 profile (spec section 10.1) --------------------------------------------------
+# Rows that differ under `--semantics iree-3.13`; every other op keeps its seed row above.
+# `pins` of the ops in IREE313_PINS_WITH holds only when one of the named attributes is set
+# (10.1#3 HAL ops, #4 stream.tensor.import/export, #5 flow.tensor.barrier).
+
+
+def _async_transfer_affinity_313(op: Operation) -> str | None:
+    """stream.async.transfer in 3.13: `on(...)` if given, else derived from the lifetimes:
+    staging->staging and external/staging results run on the source, staging/external sources
+    on the target, and everything else on the source (PR #24748)."""
+    explicit = op.attr("execution_affinity") or op.attr("on")
+    if explicit is not None:
+        return explicit
+    src = op.attr("source_affinity") or op.attr("from")
+    dst = op.attr("target_affinity") or op.attr("result_affinity") or op.attr("to")
+    src_type = op.operands[0].type if op.operands else ""
+    dst_type = op.results[0].type if op.results else ""
+    src_staging, dst_staging = "<staging>" in src_type, "<staging>" in dst_type
+    if src_staging and dst_staging:
+        return src
+    if src_staging or "<external>" in src_type:
+        return dst
+    return src
+
+
+def transfer_result_affinity(op: Operation) -> str | None:
+    """`getResultAffinityAttr` of stream.async.transfer (its `to(...)` target)."""
+    return op.attr("target_affinity") or op.attr("result_affinity") or op.attr("to")
+
+
+IREE313_ROWS: dict[str, OpInfo] = {
+    "flow.tensor.barrier": OpInfo(affinity_attrs=("target", "on"), ties=Ties.FIRST,
+                                  attr_place=AttrPlace.END_KEYWORD),
+    "stream.async.transfer": replace(TABLE["stream.async.transfer"],
+                                     affinity_hook=_async_transfer_affinity_313),
+    "stream.async.cast": replace(TABLE.get("stream.async.cast", UNKNOWN),
+                                 affinity_attrs=("affinity", "on"), ties=Ties.FIRST),
+    "stream.resource.size": replace(TABLE["stream.resource.size"], affinity_attrs=None),
+}
+IREE313_PINS_WITH: dict[str, tuple[str, ...]] = {
+    "hal.tensor.import": ("affinity", "on"),
+    "hal.tensor.export": ("affinity", "on"),
+    "hal.tensor.alias": ("affinity", "on"),
+    "stream.tensor.import": ("affinity", "on"),
+    "stream.tensor.export": ("affinity", "on"),
+    "flow.tensor.barrier": ("target", "on"),
+}
+# Ops whose consumer rule unions their `getResultAffinityAttr` (10.1#7).
+IREE313_RESULT_AFFINITY: dict[str, Callable[[Operation], str | None]] = {
+    "stream.async.transfer": transfer_result_affinity,
+}
+# Region terminators whose operand i feeds result i of the parent (10.1#7: stream.yield).
+IREE313_YIELDS_TO_PARENT = ("stream.yield",)
+
+
+def info_iree313(op: Operation) -> OpInfo:
+    """The IREE 3.13 row of an op: the seed row with the 10.1 differences applied."""
+    row = IREE313_ROWS.get(op.name) or TABLE.get(op.name, UNKNOWN)
+    pins_with = IREE313_PINS_WITH.get(op.name)
+    if pins_with is not None:
+        row = replace(row, pins=any(op.attr(a) is not None for a in pins_with))
+    return row
+# Tied results of these ops also read the op's execution when it has its own affinity
+# (canTieResultToExplicitOpAffinity).
+IREE313_TIED_EXPLICIT = ("stream.async.dispatch",)
+# Region-branch ops of the stream dialect in 3.13: their entry block's argument i is entry
+# operand i, the i-th affinity-typed (resource) operand (`with(%x as %arg: ...)`), and their
+# `stream.yield` operands are their results.
+IREE313_ENTRY_OPERAND_OPS = ("stream.async.execute", "stream.async.concurrent")
+for _name in IREE313_ENTRY_OPERAND_OPS:
+    IREE313_ROWS[_name] = replace(TABLE[_name], role=Role.REGION_BRANCH)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from placement.ir.core import Operation, Value
 
@@ -46,6 +47,13 @@ class Solution:
     engine: str
     states: dict[tuple[Kind, int], State] = field(default_factory=dict)
     subjects: dict[tuple[Kind, int], Subject] = field(default_factory=dict)
+    # The semantics profile that computed it ("seed" or "iree-3.13"), and for iree-3.13 the
+    # precomputed pinned values (value id -> pinning ops), which the 3.13 lookups consult.
+    semantics: str = "seed"
+    pinned: dict[int, list[Operation]] = field(default_factory=dict)
+    # iree-3.13 fixpoint only: the estimate of IREE's solver iterations
+    # (`placement.iree313.bound.BoundEstimate`), None otherwise.
+    solver_bound: Any = None
 
     def set(self, kind: Kind, subject: Subject, state: State) -> None:
         """Record the final state of one element."""

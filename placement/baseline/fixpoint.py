@@ -31,6 +31,9 @@ class Element:
     readers: list[tuple[Element, bool]] = field(default_factory=list)
     invalid: bool = False
     bits: int = 0
+    facts: list[str] = field(default_factory=list)  # constant affinities joined (3.13)
+    lazy: list[Element] = field(default_factory=list)  # sources read lazily (3.13)
+    early_invalid: bool = False  # invalid without a lazy read (3.13)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class ElementGraph:
     elements: list[Element]
     by_key: dict[tuple[Kind, int], Element]
     devices: list[str]
+    absorb_invalid_guarded: bool = False  # see SeedRules.absorb_invalid_guarded
 
 
 def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
@@ -75,6 +79,8 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
         else:
             reads = rules.execution(e.subject)  # type: ignore[arg-type]
         e.incomplete = reads.incomplete
+        e.facts = reads.facts
+        e.lazy = [element(key) for key in reads.lazy]
         seen: set[tuple[int, bool]] = set()
         for key, guarded in reads.reads:
             src = element(key)
@@ -83,8 +89,9 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
             seen.add((id(src), guarded))
             e.reads.append((src, guarded))
             src.readers.append((e, guarded))
-    devices = sorted({e.fixed for e in elements if e.fixed is not None}, key=str.encode)
-    return ElementGraph(elements, by_key, devices)
+    devices = sorted({e.fixed for e in elements if e.fixed is not None}
+                     | {d for e in elements for d in e.facts}, key=str.encode)
+    return ElementGraph(elements, by_key, devices, rules.absorb_invalid_guarded)
 
 
 def solve_graph(graph: ElementGraph) -> None:
@@ -106,15 +113,39 @@ def solve_graph(graph: ElementGraph) -> None:
         if e.fixed is not None:
             e.bits = 1 << index[e.fixed]
             stack.append(e)
+        elif e.facts:
+            for d in e.facts:
+                e.bits |= 1 << index[d]
+            stack.append(e)
+    if graph.absorb_invalid_guarded:
+        _early_invalid(graph)
     while stack:
         e = stack.pop()
+        if e.early_invalid:
+            continue  # 3.13: invalid from its first update, it never held a device
         bits = e.bits
         for reader, guarded in e.readers:
-            if reader.fixed is not None or (guarded and e.invalid):
+            if reader.fixed is not None or (guarded and e.invalid
+                                            and not graph.absorb_invalid_guarded):
                 continue
             merged = reader.bits | bits
             if merged != reader.bits:
                 reader.bits = merged
+                stack.append(reader)
+
+
+def _early_invalid(graph: ElementGraph) -> None:
+    """Mark the invalid elements whose invalidity needs no lazy read (stratum 1 without the
+    lazy edges): IREE 3.13 sees them invalid at their first update."""
+    stack = [e for e in graph.elements if e.invalid and e.incomplete]
+    for e in stack:
+        e.early_invalid = True
+    while stack:
+        e = stack.pop()
+        for reader, guarded in e.readers:
+            if not guarded and reader.invalid and not reader.early_invalid \
+                    and not any(src is e for src in reader.lazy):
+                reader.early_invalid = True
                 stack.append(reader)
 
 
@@ -124,6 +155,11 @@ def run_fixpoint(module: Module, explorer: Explorer | None = None,
     explorer = explorer or Explorer(module)
     graph = build_graph(module, rules_class(module, explorer))
     solve_graph(graph)
+    return graph_solution(graph)
+
+
+def graph_solution(graph: ElementGraph) -> Solution:
+    """The Solution of a solved graph: each element's final state."""
     solution = Solution("fixpoint")
     devices = graph.devices
     invalid = State(False)

@@ -31,6 +31,10 @@ class Reads:
 
     reads: list[tuple[Key, bool]] = field(default_factory=list)  # (element, guarded)
     incomplete: bool = False
+    facts: list[str] = field(default_factory=list)  # affinities joined as constants (3.13)
+    # Reads of elements IREE 3.13 creates without updating them at once (10.1#6): invalidity
+    # that only arrives through them arrives late (see SeedRules.absorb_invalid_guarded).
+    lazy: list[Key] = field(default_factory=list)
 
     def add(self, kind: Kind, subject: Subject, guarded: bool = False) -> None:
         """Read one element."""
@@ -41,6 +45,11 @@ class SeedRules:
     """The seed's rules (IREE PR #17919), as normative in spec sections 4 and 6.1."""
 
     name = "seed"
+    # IREE 3.13 (spec Q2): an element that turns invalid only through a lazy read passes the
+    # devices it held while valid, also through guarded reads (its readers keep them); one
+    # invalid from its first update ("early") passes none. The seed: guarded reads pass
+    # nothing from an invalid source.
+    absorb_invalid_guarded = False
 
     def __init__(self, module: Module, explorer: Explorer) -> None:
         self.module = module
@@ -111,35 +120,38 @@ class SeedRules:
                 return out
 
         def on_def(r: OpResult) -> Walk:
-            d = r.owner
-            row = optable.info(d)
-            if row.role == Role.CALL:
-                return Walk.ADVANCE
-            tied = optable.tied_operand(d, r.index)
-            if row.affinity_aware and row.pins:
-                out.add(Kind.O, d)  # unreachable (spec Q5): the pin scan found it
-            elif tied is not None:
-                out.add(Kind.P, d.operands[tied])
-            elif row.affinity_aware:
-                out.add(Kind.O, d)
-            elif row.role == Role.GLOBAL_LOAD:
-                self._read_global(out, d)
-            elif row.role == Role.SELECT and len(d.operands) >= 3:
-                out.add(Kind.P, d.operands[1])
-                out.add(Kind.P, d.operands[2])
-            elif r is not value:
-                out.add(Kind.P, r)
+            if optable.info(r.owner).role != Role.CALL:
+                self._producer_def(out, value, r)
             return Walk.ADVANCE
 
         out.incomplete |= self.explorer.walk_defining_ops(value, on_def, follow_ties=False)
         return out
 
-    def _read_global(self, out: Reads, load: Operation) -> None:
+    def _producer_def(self, out: Reads, value: Value, r: OpResult) -> None:
+        """Spec 4.1 rule 4 b-g: what P(value) reads for a defining result r (not a call's)."""
+        d = r.owner
+        row = optable.info(d)
+        tied = optable.tied_operand(d, r.index)
+        if row.affinity_aware and row.pins:
+            out.add(Kind.O, d)  # unreachable (spec Q5): the pin scan found it
+        elif tied is not None:
+            out.add(Kind.P, d.operands[tied])
+        elif row.affinity_aware:
+            out.add(Kind.O, d)
+        elif row.role == Role.GLOBAL_LOAD:
+            self._read_global(out, d)
+        elif row.role == Role.SELECT and len(d.operands) >= 3:
+            out.add(Kind.P, d.operands[1])
+            out.add(Kind.P, d.operands[2])
+        elif r is not value:
+            out.add(Kind.P, r)
+
+    def _read_global(self, out: Reads, load: Operation, guarded: bool = False) -> None:
         g = self.explorer.global_op(load)
         if g is None or self.explorer.global_info(g) is None:
             out.incomplete = True
         else:
-            out.add(Kind.G, g)
+            out.add(Kind.G, g, guarded)
 
     # ------------------------------------------------------------------ C
     def consumer(self, value: Value) -> Reads:
@@ -188,6 +200,8 @@ class SeedRules:
                     out.add(Kind.C, op.results[idx])
             elif role == Role.GLOBAL_STORE:
                 self._read_global(out, op)
+            else:
+                self._consumer_other(out, op, idx)
 
         for use in value.uses:
             if optable.info(use.owner).ignored_by_explorer:
@@ -204,6 +218,9 @@ class SeedRules:
         values, incomplete = self.explorer.resolve(optable.operand_targets(op, idx))
         out.incomplete |= incomplete
         return values
+
+    def _consumer_other(self, out: Reads, op: Operation, idx: int) -> None:
+        """Consumer rule for a use no case of the seed's switch handles: nothing."""
 
     def _consumer_yield(self, out: Reads, op: Operation, idx: int) -> None:
         """A yield's use: the arguments it loops back to (scf.if: the yielded value itself,

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
@@ -50,6 +51,17 @@ OutputOpt = Annotated[str, typer.Option(
     help="Write here ('-': stdout); written atomically, never over the input.")]
 SplitOpt = Annotated[bool, typer.Option(
     "--split-input-file", help="Process each '// -----' case separately, as iree-opt does.")]
+
+class Semantics(StrEnum):
+    """Semantics profiles: the seed's rules, or IREE 3.13.0's (docs/iree313.md)."""
+
+    seed = "seed"
+    iree_313 = "iree-3.13"
+
+
+SemanticsOpt = Annotated[Semantics, typer.Option(
+    "--semantics", help="seed (the July 2024 rules) or iree-3.13 (what IREE 3.13 prints, "
+    ".usage included).")]
 
 P = ParamSpec("P")
 R = TypeVar("R")

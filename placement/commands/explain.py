@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from placement.commands.common import FileArg, OutputOpt, Run, json_text, reports_errors
+from placement.commands.common import (
+    FileArg,
+    OutputOpt,
+    Run,
+    Semantics,
+    SemanticsOpt,
+    json_text,
+    reports_errors,
+)
 from placement.diagnostics import PlacementError
 
 if TYPE_CHECKING:
@@ -87,7 +95,8 @@ def render_tree(exp: Explanation) -> Tree:
 
 
 def explain_module(module: Module, value: str | None, function: str | None,
-                   op_location: tuple[int, int | None] | None) -> list[Explanation]:
+                   op_location: tuple[int, int | None] | None,
+                   semantics: str = "seed") -> list[Explanation]:
     """Explanations for the requested value (`%v`, or a global `@g`) or op of one module
     (empty if not found)."""
     from placement.explain import Explainer, find_globals, find_ops, find_values, function_name_of
@@ -96,7 +105,7 @@ def explain_module(module: Module, value: str | None, function: str | None,
 
     def get() -> Explainer:
         nonlocal explainer
-        explainer = explainer or Explainer(module)
+        explainer = explainer or Explainer(module, semantics=semantics)
         return explainer
 
     out: list[Explanation] = []
@@ -130,6 +139,7 @@ def explain_command(
     format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="tree or json.")
                       ] = ExplainFormat.tree,
     output: OutputOpt = "-",
+    semantics: SemanticsOpt = Semantics.seed,
 ) -> None:
     """Explain why each device is in a value's (or an op's) affinity set, or why it is [].
 
@@ -150,7 +160,8 @@ def explain_command(
     location = parse_location(op) if op is not None else None
     run = Run(input, output, split_input_file)
     found: list[Explanation] = []
-    for part in run.each(lambda item: explain_module(item.module, value, function, location)):
+    for part in run.each(lambda item: explain_module(item.module, value, function, location,
+                                                         semantics.value)):
         found.extend(part or [])
     if not found and not run.failures:
         what = f"value {value}" if value is not None else f"op at {op}"

@@ -13,6 +13,8 @@ from placement.commands.common import (
     Loaded,
     OutputOpt,
     Run,
+    Semantics,
+    SemanticsOpt,
     SplitOpt,
     join_cases,
     json_text,
@@ -48,16 +50,16 @@ class EnginesDisagree(Exception):
         self.diffs = diffs
 
 
-def solve_with(module: Module, engine: str) -> Solution:
+def solve_with(module: Module, engine: str, semantics: str = "seed") -> Solution:
     """Solve with one engine, or with both and fail with the differences if they disagree."""
     from placement.annotate import solve_module
 
     if engine != "both":
-        return solve_module(module, engine)
+        return solve_module(module, engine, semantics)
     from placement.check import compare_solutions
 
-    first = solve_module(module, "fixpoint")
-    second = solve_module(module, "z3")
+    first = solve_module(module, "fixpoint", semantics)
+    second = solve_module(module, "z3", semantics)
     diffs = compare_solutions(module, first, second)
     if diffs:
         raise EnginesDisagree(diffs)
@@ -74,6 +76,10 @@ def solve_command(
     engine: Annotated[Engine, typer.Option(
         "--engine", help="Engine to compute with; 'both' fails if they disagree.")
     ] = Engine.fixpoint,
+    semantics: SemanticsOpt = Semantics.seed,
+    solver_max_iterations: Annotated[int, typer.Option(
+        "--solver-max-iterations", help="With --semantics iree-3.13: warn where IREE's solver "
+        "would stop at this bound (its --iree-stream-affinity-solver-max-iterations).")] = 128,
 ) -> None:
     """Annotate a module as `iree-opt --iree-stream-annotate-affinities` does.
 
@@ -93,7 +99,8 @@ def solve_command(
 
     def one(item: Loaded) -> str | dict[str, object]:
         module = item.module
-        solution = solve_with(module, engine.value)
+        solution = solve_with(module, engine.value, semantics.value)
+        warn_solver_bound(module, solution, solver_max_iterations)
         if format == OutputFormat.mlir:
             return annotate_text(module, solution)
         anns = compute_annotations(module, solution)
@@ -117,3 +124,12 @@ def solve_command(
         run.finish(json_text(doc))
     else:
         run.finish()
+
+
+def warn_solver_bound(module: Module, solution: Solution, max_iterations: int) -> None:
+    """Under iree-3.13: a `warning:` where IREE 3.13's solver would give up (spec 10.1#10)."""
+    estimate = solution.solver_bound
+    if estimate is not None and estimate.exceeds(max_iterations):
+        from placement.iree313.bound import bound_warning
+
+        print(bound_warning(module, estimate, max_iterations), file=sys.stderr)

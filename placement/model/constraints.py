@@ -49,6 +49,7 @@ class ConstraintSystem:
     incomplete: dict[int, str] = field(default_factory=dict)  # element -> which traversal
     edges: list[Edge] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
+    facts: dict[int, list[str]] = field(default_factory=dict)  # element -> joined constants
 
     def find(self, kind: Kind, subject: Subject) -> int | None:
         """The index of an element, if it exists."""
@@ -254,6 +255,8 @@ class _Builder:
                     self.read(e, Kind.C, op.results[idx], "4.2.3 barrier result", op)
             elif role == Role.GLOBAL_STORE:
                 self.load_global(e, op, "4.2.3 global store")
+            else:
+                self.consumer_other(e, op, idx)
 
         if self.ex.walk_transitive_uses(v, on_use, follow_ties=False):
             self.mark_incomplete(e, "use walk (2.3) incomplete")
@@ -265,6 +268,9 @@ class _Builder:
         if incomplete:
             self.mark_incomplete(e, why)
         return values
+
+    def consumer_other(self, e: int, op: Operation, idx: int) -> None:
+        """A use the seed's consumer switch does not handle: no read."""
 
     def consumer_yield(self, e: int, op: Operation, idx: int) -> None:
         parent = op.parent_op
@@ -310,13 +316,16 @@ class _Builder:
                 self.read(e, Kind.C, r, "4.4 result consumer", op)
 
 
-def build_constraints(module: Module, explorer: Explorer | None = None) -> ConstraintSystem:
-    """The structural constraint system of a module (element closure, facts, read edges)."""
-    b = _Builder(module, explorer or Explorer(module))
+def build_constraints(module: Module, explorer: Explorer | None = None,
+                      builder: type[_Builder] | None = None) -> ConstraintSystem:
+    """The structural constraint system of a module (element closure, facts, read edges);
+    `builder` replaces the seed's rules (a profile's subclass of `_Builder`)."""
+    b = (builder or _Builder)(module, explorer or Explorer(module))
     b.seed()
     b.close()
     cs = b.cs
-    cs.devices = sorted(set(cs.fixed.values()), key=str.encode)
+    cs.devices = sorted(set(cs.fixed.values()) | {d for ds in cs.facts.values() for d in ds},
+                        key=str.encode)
     # Deduplicate edges (same reader, source and guard) keeping the first rule that made them.
     seen: set[tuple[int, int, bool]] = set()
     unique: list[Edge] = []

@@ -49,6 +49,17 @@ FEATURES: tuple[str, ...] = (
     "module_affinity",  # `module attributes {stream.affinity = ...}`
 )
 ALL_FEATURES: frozenset[str] = frozenset(FEATURES)
+# Op families IREE 3.13 added or changed (spec 10.1). Never on by default (not in
+# ALL_FEATURES), so the modules of today's seeds and features stay byte-identical.
+IREE313_FEATURES: tuple[str, ...] = (
+    "flow_barrier",  # flow.tensor.barrier %x : T on #affinity (10.1#5)
+    "stream_resources",  # !stream.resource values: stream.async.splat, clone (needed below)
+    "stream_import_export",  # stream.tensor.import/export on(...) (10.1#4)
+    "async_transfer",  # stream.async.transfer [on(..)] [from(..)] -> [to(..)] (10.1#6, #7, #16)
+    "stream_yield",  # stream.async.execute with(..) { stream.yield } (10.1#7)
+    "while_split",  # scf.while whose condition forwards values other than what the body yields
+)
+KNOWN_FEATURES: frozenset[str] = ALL_FEATURES | frozenset(IREE313_FEATURES)
 
 # Features on which IREE 3.13 annotates generated modules like the seed semantics (ignoring
 # `.usage`): 599 of 600 generated modules were identical (the other one hits spec Q2, IREE's
@@ -597,6 +608,101 @@ class _Body:
                   f"{', '.join(types)}) => {self.rng.choice(fences)} : !hal.fence")
         return True
 
+    # ---------------------------------------------------------------- IREE 3.13 ops
+    def op_flow_barrier(self) -> None:
+        """`%r = flow.tensor.barrier %x : T on #hal.device.promise<@dev>` (pins %x and %r)."""
+        src, ty = self.pick_tensor()
+        name = self.fresh()
+        self.emit(f"{name} = flow.tensor.barrier {src} : {ty} on {self.m.device()}")
+        self.define(name, ty)
+
+    def _on(self, p: float) -> str:
+        return f"on({self.m.device()}) " if self.rng.random() < p else ""
+
+    def resource(self, lifetime: str = "*") -> str:
+        """A visible `!stream.resource<lifetime>{%size}` value (a new splat if none)."""
+        found = [n for frame in self.frames for n, t in frame
+                 if t.startswith(f"!stream.resource<{lifetime}>")]
+        if found and self.rng.random() < 0.85:
+            return self.choose_recent(found)
+        return self.op_resource(lifetime)
+
+    def resource_type(self, name: str) -> str:
+        """The `!stream.resource<..>{%size}` type text of a resource value."""
+        return next(t for frame in self.frames for n, t in frame if n == name)
+
+    def op_resource(self, lifetime: str = "*") -> str:
+        """`%s = arith.constant N : index`, `%c = arith.constant K : i32`, then
+        `%r = stream.async.splat [on(..)] %c : i32 -> !stream.resource<lifetime>{%s}`."""
+        size, value, name = self.fresh("sz"), self.fresh("c"), self.fresh("r")
+        self.emit(f"{size} = arith.constant {4 * self.rng.randint(1, 8)} : index")
+        self.emit(f"{value} = arith.constant {self.rng.randint(0, 99)} : i32")
+        ty = f"!stream.resource<{lifetime}>{{{size}}}"
+        self.emit(f"{name} = stream.async.splat {self._on(0.4)}{value} : i32 -> {ty}")
+        self.define(name, ty)
+        return name
+
+    def op_async_transfer(self, lifetime: str = "*") -> str:
+        """`stream.async.transfer [on(..)] %r : T{%s} [from(..)] -> [to(..)] U{%s}`."""
+        src = self.resource(self.rng.choice(("*", "external")))
+        src_ty = self.resource_type(src)
+        size = src_ty[src_ty.index("{"):]
+        name = self.fresh("r")
+        frm = f"from({self.m.device()}) " if self.rng.random() < 0.6 else ""
+        to = f"to({self.m.device()}) " if self.rng.random() < 0.8 else ""
+        ty = f"!stream.resource<{lifetime}>{size}"
+        self.emit(f"{name} = stream.async.transfer {self._on(0.3)}{src} : {src_ty} {frm}-> "
+                  f"{to}{ty}")
+        self.define(name, ty)
+        return name
+
+    def op_stream_import(self) -> bool:
+        """`stream.tensor.import [on(..)] %bv : !hal.buffer_view -> T in
+        !stream.resource<external>{%s}` (pins when `on` is given)."""
+        views = self.candidates("!hal.buffer_view")
+        if not views:
+            return False
+        size, name = self.fresh("sz"), self.fresh("r")
+        self.emit(f"{size} = arith.constant 16 : index")
+        ty = f"!stream.resource<external>{{{size}}}"
+        self.emit(f"{name} = stream.tensor.import {self._on(0.7)}{self.rng.choice(views)} : "
+                  f"!hal.buffer_view -> tensor<4xi32> in {ty}")
+        self.define(name, ty)
+        return True
+
+    def op_stream_export(self) -> None:
+        """`stream.tensor.export [on(..)] %r : T in !stream.resource<external>{%s} ->
+        !hal.buffer_view` (an external resource, transferred to one if needed)."""
+        found = [n for frame in self.frames for n, t in frame
+                 if t.startswith("!stream.resource<external>")]
+        src = self.rng.choice(found) if found and self.rng.random() < 0.7 \
+            else self.op_async_transfer("external")
+        name = self.fresh()
+        self.emit(f"{name} = stream.tensor.export {self._on(0.7)}{src} : tensor<4xi32> in "
+                  f"{self.resource_type(src)} -> !hal.buffer_view")
+        self.define(name, "!hal.buffer_view")
+
+    def op_execute(self) -> None:
+        """`%r, %tp = stream.async.execute [on(..)] with(%x as %cap: T{%s}) -> T{%s}
+        { [stream.async.clone / transfer] stream.yield } => !stream.timepoint`."""
+        src = self.resource()
+        ty = self.resource_type(src)
+        cap, inner, name, tp = self.fresh("cap"), self.fresh("r"), self.fresh("r"), \
+            self.fresh("tp")
+        tied = self.rng.random() < 0.3
+        result = f"{src}{ty[ty.index('{'):]}" if tied else ty
+        self.emit(f"{name}, {tp} = stream.async.execute {self._on(0.6)}with({src} as {cap}: "
+                  f"{ty}) -> {result} {{")
+        pad = "  " * (self.indent + 1)
+        if tied or self.rng.random() < 0.5:
+            self.lines.append(f"{pad}stream.yield {cap} : {ty}")
+        else:
+            self.lines.append(f"{pad}{inner} = stream.async.clone {self._on(0.3)}{cap} : "
+                              f"{ty} -> {ty}")
+            self.lines.append(f"{pad}stream.yield {inner} : {ty}")
+        self.emit("} => !stream.timepoint", op=False)
+        self.define(name, ty)
+
     # ---------------------------------------------------------------- regions
     def result_types(self, max_n: int) -> list[str]:
         """0..max_n tensor types for a region op (at most 1 without multi_result)."""
@@ -682,7 +788,11 @@ class _Body:
 
         def condition() -> None:
             cond = self.make_condition() if self.rng.random() < 0.7 else self.need("i1")
-            values = [self.need(t) for t in types]
+            if self.m.has("while_split"):
+                # Forward values the body does not yield: fresh transfers of the before-args.
+                values = [self.fresh_transfer(a, t) for a, t in before]
+            else:
+                values = [self.need(t) for t in types]
             self.emit(f"scf.condition({cond}) {', '.join(values)} : {', '.join(types)}")
 
         self.region(sub, before, condition)
@@ -694,6 +804,13 @@ class _Body:
         self.emit("}", op=False)
         lhs, _ = self.bind(types)
         self.lines[at] = self.lines[at].replace("scf.while", f"{lhs}scf.while", 1)
+
+    def fresh_transfer(self, value: str, ty: str) -> str:
+        """`%x = flow.tensor.transfer value : ty to #dev` (a value only this op defines)."""
+        name = self.fresh()
+        self.emit(f"{name} = flow.tensor.transfer {value} : {ty} to {self.m.device()}")
+        self.define(name, ty)
+        return name
 
     # -------------------------------------------------------------------- cf
     def block_args(self, max_n: int = 2) -> list[str]:
@@ -827,6 +944,16 @@ class _Body:
                 kinds.append(("store", 2))
             if m.has("hal"):
                 kinds.extend((("import", 2), ("export", 1), ("alias", 1), ("hal_barrier", 2)))
+            if m.has("flow_barrier"):
+                kinds.append(("flow_barrier", 3))
+            if m.has("stream_resources"):
+                kinds.append(("resource", 3))
+                if m.has("async_transfer"):
+                    kinds.append(("async_transfer", 4))
+                if m.has("stream_import_export"):
+                    kinds.extend((("stream_import", 2), ("stream_export", 2)))
+                if m.has("stream_yield"):
+                    kinds.append(("execute", 2))
             if m.has("scf") and self.scf_depth < m.cfg.max_scf_depth and left >= 3:
                 kinds.extend((("if", 2), ("for", 2)))
                 if m.has("scf_while"):
@@ -875,6 +1002,19 @@ class _Body:
             elif kind == "hal_barrier":
                 if not self.op_hal_barrier():
                     self.op_transfer()
+            elif kind == "flow_barrier":
+                self.op_flow_barrier()
+            elif kind == "resource":
+                self.op_resource()
+            elif kind == "async_transfer":
+                self.op_async_transfer()
+            elif kind == "stream_import":
+                if not self.op_stream_import():
+                    self.op_resource()
+            elif kind == "stream_export":
+                self.op_stream_export()
+            elif kind == "execute":
+                self.op_execute()
             elif kind == "if":
                 self.op_if(sub)
             elif kind == "for":
@@ -1004,7 +1144,7 @@ def _split_budget(rng: random.Random, n_ops: int, lo: int, hi: int) -> list[int]
 
 def generate_from_config(seed: int, cfg: GenConfig) -> str:
     """A module for `seed` and `cfg` (see `generate_module`)."""
-    unknown = sorted(cfg.features - ALL_FEATURES)
+    unknown = sorted(cfg.features - KNOWN_FEATURES)
     if unknown:
         raise ValueError(f"unknown generator features: {', '.join(unknown)}")
     rng = random.Random(seed)
@@ -1089,6 +1229,44 @@ def generate_module(seed: int, *, n_ops: int = 60, n_devices: int = 3,
                     features=ALL_FEATURES if features is None else frozenset(features),
                     **knobs)  # type: ignore[arg-type]
     return generate_from_config(seed, cfg)
+
+
+def generate_pinned_tie_chain(n: int, pin: str = "bottom", pinner: str = "alias") -> str:
+    """A chain of `n` tied dispatches pinned at its `bottom` (last value) or `top` (first),
+    as IREE's `@long_tied_chain_pinned_*` tests (n = 23 there); pins cross every tie.
+
+    `pinner` is `alias` (`hal.tensor.alias on(@dev_b)` of the pinned value, with a
+    `!hal.buffer` argument) or `barrier` (`flow.tensor.barrier ... on @dev_b`, 3.13 only).
+    The chain starts at a constant on `@dev_a`. With pin precomputation (PR #20945) IREE 3.13
+    annotates every chain length; before it, long chains exceeded the solver bound.
+    """
+    if pin not in ("bottom", "top") or pinner not in ("alias", "barrier"):
+        raise ValueError(f"unknown pinned chain {pin!r}/{pinner!r}")
+    ty = "tensor<4xi32>"
+    b = "#hal.device.promise<@dev_b>"
+    lines = [f"util.func private @pinned_chain(%storage: !hal.buffer) -> {ty} {{",
+             f"  %v0 = flow.tensor.constant {{stream.affinity = #hal.device.promise<@dev_a>}} "
+             f"dense<1> : {ty}"]
+    first = 0
+    if pin == "top":
+        lines.append(_pin_line("%p0", "%v0", ty, b, pinner))
+        lines.append(f"  %v1 = flow.dispatch @d1(%p0) : ({ty}) -> %p0")
+        first = 1
+    for i in range(first + 1, n + 1):
+        lines.append(f"  %v{i} = flow.dispatch @d{i}(%v{i - 1}) : ({ty}) -> %v{i - 1}")
+    last = f"%v{n}"
+    if pin == "bottom":
+        lines.append(_pin_line("%pn", last, ty, b, pinner))
+        last = "%pn"
+    lines.append(f"  util.return {last} : {ty}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _pin_line(name: str, value: str, ty: str, device: str, pinner: str) -> str:
+    if pinner == "alias":
+        return f"  {name} = hal.tensor.alias on({device}) {value} : {ty} to %storage : !hal.buffer"
+    return f"  {name} = flow.tensor.barrier {value} : {ty} on {device}"
 
 
 def generate_tie_chain(n: int, kind: str = "dispatch", device: str = "dev_a") -> str:
