@@ -910,6 +910,9 @@ FORMATS: dict[str, _S] = {
     "flow.tensor.transfer": _S("$operand `:` type($result) (`{` $operand_dims^ `}`)? `to` "
                                "$target attr-dict-with-keyword", "operand operand_dims*",
                                "result", "target"),
+    "flow.tensor.barrier": _S("$operand `:` type($result) (`{` $operand_dims^ `}`)? `on` "
+                              "$target attr-dict-with-keyword", "operand operand_dims*",
+                              "result", "target"),
     # --- hal --------------------------------------------------------------------------
     "hal.tensor.import": _S(_AFF + " (`wait` `(` $wait_fence^ `)` `=` `` `>`)? "
                             "(`consume` $consume^)? $source (`offset` `(` $byte_offset^ `)`)? "
@@ -1253,4 +1256,4 @@ IREE313_TIED_EXPLICIT = ("stream.async.dispatch",)
 # `stream.yield` operands are their results.
 IREE313_ENTRY_OPERAND_OPS = ("stream.async.execute", "stream.async.concurrent")
 for _name in IREE313_ENTRY_OPERAND_OPS:
-    IREE313_ROWS[_name] = replace(TABLE[_name], role=Role.REGION_BRANCH)
+    IREE313_ROWS[_name] = replace(TABLE[_name], role=Role.REGION_BRANCH, region_branch=UNMODELLED)
