@@ -57,7 +57,7 @@ def run_one(text: str, args: list[str], exe: str | None = None) -> Verdict:
 
 
 def _joinable(text: str) -> bool:
-    return SEPARATOR not in text and "\r" not in text
+    return SEPARATOR not in text
 
 
 def run_batch(texts: list[str], args: list[str] | None = None, exe: str | None = None,
