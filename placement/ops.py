@@ -469,3 +469,406 @@ def info(op: Operation | str) -> OpInfo:
 def canonical_name(name: str) -> str:
     """The full op name for a name as printed (`module` -> `builtin.module`)."""
     return ALIASES.get(name, name)
+
+
+# =====================================================================================
+# Syntax: one declarative format per op (ODS-like), from which the parser and the IR printer
+# derive (`placement.ir.format`). Transcribed from IREE's `*Ops.td` assemblyFormat strings and
+# custom directives, and from what iree-opt prints for MLIR's own ops. Declarations list the
+# operands/results in ODS order (`?` optional, `*` variadic); attrs are `name:kind`.
+# =====================================================================================
+
+from placement.ir.format import OpSyntax as _S  # noqa: E402
+
+_AFF = "(`on` `(` $affinity^ `)`)?"
+_SIZE = "`` `{` "
+_BIN = _S("$lhs `,` $rhs attr-dict `:` type($result)", "lhs rhs", "result")
+_CAST = _S("$in attr-dict `:` type($in) `to` type($out)", "in", "out")
+_UNARY = _S("$operand attr-dict `:` type($result)", "operand", "result")
+_CMP = _S("$predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs)", "lhs rhs", "result",
+          "predicate:keyword", infer=(("result", "=i1"),))
+_RETURN = _S("attr-dict ($operands^ `:` type($operands))?", "operands*")
+_FUNC = _S("custom<SymbolVisibility>($sym_visibility) $sym_name "
+           "custom<FunctionSignature>($function_type, $body) attr-dict-with-keyword ($body^)?",
+           "", "", "sym_visibility sym_name:symname function_type", "body", isolated=True)
+_EXECUTABLE = _S("custom<SymbolVisibility>($sym_visibility) $sym_name attr-dict-with-keyword "
+                 "$body", "", "", "sym_visibility sym_name:symname", "body", isolated=True,
+                 skim=True)
+_EXPORT = _S("custom<SymbolVisibility>($sym_visibility) "
+             "custom<SymbolAlias>($sym_name, $function_ref) "
+             "custom<WorkgroupCountRegion>($workgroup_count) attr-dict-with-keyword", "", "",
+             "sym_visibility sym_name:symname function_ref:symref", "workgroup_count")
+
+FORMATS: dict[str, _S] = {
+    # --- builtin / func ---------------------------------------------------------------
+    "builtin.module": _S("($sym_name^)? attr-dict-with-keyword $bodyRegion", "", "",
+                         "sym_name:symname", "bodyRegion", isolated=True),
+    "func.func": _FUNC,
+    "func.return": _RETURN,
+    "func.call": _S("$callee `(` $operands `)` attr-dict `:` functional-type($operands, "
+                    "$results)", "operands*", "results*", "callee:symref"),
+    # --- util -------------------------------------------------------------------------
+    "util.func": _FUNC,
+    "util.initializer": _S("attr-dict-with-keyword $body", "", "", "", "body", isolated=True),
+    "util.return": _RETURN,
+    "util.global": _S("custom<SymbolVisibility>($sym_visibility) (`mutable` $is_mutable^)? "
+                      "$sym_name attr-dict custom<TypeOrAttr>($type, $initial_value)", "", "",
+                      "sym_visibility is_mutable:unit sym_name:symname type:type "
+                      "initial_value:typed"),
+    "util.global.load": _S("(`immutable` $is_immutable^)? $global attr-dict `:` "
+                           "type($result)", "", "result", "is_immutable:unit global:symref"),
+    "util.global.store": _S("$value `,` $global attr-dict `:` type($value)", "value", "",
+                            "global:symref"),
+    "util.global.address": _S("(`immutable` $is_immutable^)? $global attr-dict `:` "
+                              "type($result)", "", "result", "is_immutable:unit global:symref"),
+    "util.call": _S("$callee `(` $operands `)` attr-dict `:` "
+                    "custom<TiedFunctionResults>($operands, $results)", "operands*", "results*",
+                    "callee:symref"),
+    "util.optimization_barrier": _S("attr-dict ($operands^ `:` type($operands))?",
+                                    "operands*", "results*", infer=(("results", "operands"),)),
+    "util.null": _S("attr-dict `:` type($result)", "", "result"),
+    # --- arith / math -----------------------------------------------------------------
+    "arith.constant": _S("attr-dict $value", "", "result", "value:typed",
+                         infer=(("result", "@value"),)),
+    **{f"arith.{n}": _BIN for n in ("addi", "subi", "muli", "divsi", "divui", "remsi", "remui",
+                                     "andi", "ori", "xori", "addf", "subf", "mulf", "divf",
+                                     "maximumf", "minimumf", "maxsi", "minsi", "maxui",
+                                     "minui")},
+    **{f"arith.{n}": _CAST for n in ("index_cast", "index_castui", "sitofp", "uitofp",
+                                      "fptosi", "fptoui", "extsi", "extui", "trunci", "extf",
+                                      "truncf", "bitcast")},
+    "arith.cmpi": _CMP,
+    "arith.cmpf": _CMP,
+    "arith.select": _S("$condition `,` $true_value `,` $false_value attr-dict `:` "
+                       "custom<SelectTypes>($condition, $result)",
+                       "condition true_value false_value", "result"),
+    "math.tanh": _UNARY,
+    "math.exp": _UNARY,
+    # --- cf / scf ---------------------------------------------------------------------
+    "cf.br": _S("$dest (`(` $destOperands^ `:` type($destOperands) `)`)? attr-dict",
+                "destOperands*", "", successors="dest:destOperands"),
+    "cf.cond_br": _S("$condition `,` $trueDest (`(` $trueDestOperands^ `:` "
+                     "type($trueDestOperands) `)`)? `,` $falseDest (`(` $falseDestOperands^ `:` "
+                     "type($falseDestOperands) `)`)? attr-dict",
+                     "condition trueDestOperands* falseDestOperands*", "",
+                     successors="trueDest:trueDestOperands falseDest:falseDestOperands",
+                     segments=True),
+    "cf.switch": _S("$flag `:` type($flag) `,` `[` custom<SwitchCases>($defaultOperands, "
+                    "$case_values, $caseOperands) `]` attr-dict",
+                    "flag defaultOperands* caseOperands*", "", "case_values", segments=True),
+    "scf.for": _S("custom<ScfFor>($lowerBound, $upperBound, $step, $initArgs, $results, "
+                  "$region) attr-dict", "lowerBound upperBound step initArgs*", "results*",
+                  regions="region"),
+    "scf.if": _S("$condition (`->` custom<ResultTypes>(type($results)))? $thenRegion "
+                 "(`else` $elseRegion^)? attr-dict", "condition", "results*",
+                 regions="thenRegion elseRegion", infer=(("results", "=none"),)),
+    "scf.while": _S("custom<ScfWhile>($inits, $results, $before, $after) "
+                    "attr-dict-with-keyword", "inits*", "results*", regions="before after"),
+    "scf.condition": _S("`(` $condition `)` attr-dict ($args^ `:` type($args))?",
+                        "condition args*"),
+    "scf.yield": _S("attr-dict ($results^ `:` type($results))?", "results*"),
+    # --- flow -------------------------------------------------------------------------
+    "flow.executable": _EXECUTABLE,
+    "flow.executable.export": _EXPORT,
+    "flow.dispatch": _S("custom<DispatchEntryPoints>($entry_points) (`[` $workload^ `]`)? `` "
+                        "`(` $arguments `)` attr-dict `:` custom<ShapedFunctionType>("
+                        "ref($arguments), type($arguments), $argument_dims, type($results), "
+                        "$result_dims, $tied_operands)",
+                        "workload* arguments* argument_dims* result_dims*", "results*",
+                        "entry_points tied_operands"),
+    "flow.dispatch.region": _S("(`[` $workload^ `]`)? `->` custom<ShapedResults>("
+                               "type($result), $result_dims) attr-dict-with-keyword $body "
+                               "custom<CountRegion>($workgroup_count)",
+                               "result_dims* workload*", "result*",
+                               regions="body workgroup_count"),
+    "flow.return": _RETURN,
+    "flow.tensor.constant": _S("attr-dict $value", "", "result", "value:typed",
+                               infer=(("result", "@value"),)),
+    "flow.tensor.reshape": _S("$source `:` type($source) (`{` $source_dims^ `}`)? `->` "
+                              "type($result) (`{` $result_dims^ `}`)? attr-dict-with-keyword",
+                              "source source_dims* result_dims*", "result"),
+    "flow.tensor.bitcast": _S("$source `:` type($source) (`{` $source_dims^ `}`)? `->` "
+                              "type($result) (`{` $result_dims^ `}`)? attr-dict-with-keyword",
+                              "source source_dims* result_dims*", "result"),
+    "flow.tensor.load": _S("$source (`[` $indices^ `]`)? `:` type($source) "
+                           "(`{` $source_dims^ `}`)? attr-dict-with-keyword",
+                           "source source_dims* indices*", "result",
+                           infer=(("result", "%source"),)),
+    "flow.tensor.splat": _S("$value `:` type($result) (`{` $result_dims^ `}`)? "
+                            "attr-dict-with-keyword", "value result_dims*", "result"),
+    "flow.tensor.clone": _S("$operand `:` type($result) (`{` $operand_dims^ `}`)? "
+                            "attr-dict-with-keyword", "operand operand_dims*", "result"),
+    "flow.tensor.transfer": _S("$operand `:` type($result) (`{` $operand_dims^ `}`)? `to` "
+                               "$target attr-dict-with-keyword", "operand operand_dims*",
+                               "result", "target"),
+    # --- hal --------------------------------------------------------------------------
+    "hal.tensor.import": _S(_AFF + " (`wait` `(` $wait_fence^ `)` `=` `` `>`)? "
+                            "(`consume` $consume^)? $source (`offset` `(` $byte_offset^ `)`)? "
+                            "($name^)? `:` type($source) `->` custom<TypeAlias>("
+                            "$target_encoding, type($target)) (`{` $target_dims^ `}`)? "
+                            "attr-dict",
+                            "source target_dims* wait_fence? byte_offset?", "target",
+                            "affinity consume:unit name:str target_encoding:type"),
+    "hal.tensor.export": _S(_AFF + " $source ($name^)? `:` custom<TypeAlias>("
+                            "$source_encoding, type($source)) (`{` $source_dims^ `}`)? `->` "
+                            "type($target) attr-dict", "source source_dims*", "target",
+                            "affinity name:str source_encoding:type"),
+    "hal.tensor.alias": _S(_AFF + " (`wait` `(` $wait_fence^ `)` `=` `` `>`)? $source `:` "
+                           "type($source) (`{` $source_dims^ `}`)? `to` $storage `:` "
+                           "type($storage) attr-dict",
+                           "source source_dims* storage wait_fence?", "result", "affinity",
+                           infer=(("result", "source"),)),
+    "hal.tensor.barrier": _S("`join` `` `(` $sources `:` type($sources) `)` `=` `` `>` "
+                             "$signal_fence `:` type($signal_fence) attr-dict-with-keyword",
+                             "sources* signal_fence", "results*",
+                             infer=(("results", "sources"),)),
+    "hal.element_type": _S("`<` $type `>` attr-dict `:` type($result)", "", "result",
+                           "type:type"),
+    "hal.encoding_type": _S("`<` ($encoding^):(`` `dense_row_major`)? `>` attr-dict `:` "
+                            "type($result)", "", "result", "encoding"),
+    "hal.buffer_view.assert": _S("`<` $buffer_view `:` type($buffer_view) `>` `message` `(` "
+                                 "$message `)` `shape` `(` `[` $shape `]` `)` `type` `(` "
+                                 "$element_type `)` `encoding` `(` $encoding_type `)` "
+                                 "attr-dict-with-keyword",
+                                 "buffer_view element_type encoding_type shape*", "",
+                                 "message:str"),
+    "hal.buffer_view.dim": _S("`<` $buffer_view `:` type($buffer_view) `>` `` `[` $index `]` "
+                              "`:` type($result) attr-dict-with-keyword", "buffer_view",
+                              "result", "index"),
+    "hal.fence.signal": _S("`<` $fence `:` type($fence) `>` attr-dict-with-keyword", "fence"),
+    "hal.device.query": _S("`<` $device `:` type($device) `>` `key` `(` $category `:` `` `:` "
+                           "$key `)` `:` type($ok) `,` type($value) (`=` $default_value^)? "
+                           "attr-dict-with-keyword", "device", "ok value",
+                           "category:str key:str default_value:typed"),
+    "hal.command_buffer.execution_barrier": _S(
+        "`<` $command_buffer `:` type($command_buffer) `>` `source` `(` $source_stage_mask "
+        "`)` `target` `(` $target_stage_mask `)` `flags` `(` $flags `)` attr-dict-with-keyword",
+        "command_buffer", "", "source_stage_mask target_stage_mask flags"),
+    "hal.executable": _EXECUTABLE,
+    # --- stream -----------------------------------------------------------------------
+    "stream.executable": _EXECUTABLE,
+    "stream.executable.export": _EXPORT,
+    "stream.binding.subspan": _S("$binding `` `[` $byte_offset `]` attr-dict `:` "
+                                 "type($binding) `->` type($result) (`{` $dynamic_dims^ `}`)?",
+                                 "binding byte_offset dynamic_dims*", "result"),
+    "stream.return": _S("attr-dict $operands `:` type($operands)", "operands*"),
+    "stream.yield": _S("attr-dict ($resource_operands^ `:` custom<ShapedTypeList>("
+                       "type($resource_operands), $resource_operand_sizes))?",
+                       "resource_operands* resource_operand_sizes*"),
+    "stream.resource.size": _S("$operand attr-dict `:` type($operand)", "operand", "result",
+                               "affinity", infer=(("result", "=index"),)),
+    "stream.resource.alloca": _S("`uninitialized` (`indeterminate` $indeterminate_lifetime^)? "
+                                 + _AFF + " (`await` `(` $await_timepoint^ `)` `=` `` `>`):"
+                                 "(`:`)? attr-dict type($result) `{` $storage_size `}` `=` `` "
+                                 "`>` type($result_timepoint)",
+                                 "storage_size await_timepoint?", "result result_timepoint",
+                                 "indeterminate_lifetime:unit affinity"),
+    "stream.resource.dealloca": _S("(`origin` $prefer_origin^)? " + _AFF + " (`await` `(` "
+                                   "$await_timepoint^ `)` `=` `` `>`)? $operand `:` "
+                                   "type($operand) `{` $operand_size `}` `=` `` `>` "
+                                   "type($result_timepoint) attr-dict",
+                                   "operand operand_size await_timepoint?", "result_timepoint",
+                                   "prefer_origin:unit affinity"),
+    "stream.resource.pack": _S(_AFF + " (`offset` `(` $offset^ `)`)? `slices` `(` `{` "
+                               "custom<PackSliceRanges>($lifetime_intervals, "
+                               "$dynamic_slice_sizes, type($packed_offsets)) `}` `)` `:` "
+                               "type($total_length) attr-dict-with-keyword",
+                               "offset? dynamic_slice_sizes*", "total_length packed_offsets*",
+                               "affinity lifetime_intervals"),
+    "stream.resource.constants": _S(_AFF + " attr-dict `:` custom<ConstantValueList>("
+                                    "type($results), $result_sizes, $values) `=` `` `>` "
+                                    "type($result_timepoint)", "result_sizes*",
+                                    "results* result_timepoint", "affinity values"),
+    "stream.tensor.import": _S(_AFF + " (`consume` $consume^)? $source `:` type($source) `->` "
+                               "$result_encoding (`` `{` $result_encoding_dims^ `}`)? `in` "
+                               "type($result) `{` $result_size `}` attr-dict-with-keyword",
+                               "source result_encoding_dims* result_size", "result",
+                               "affinity consume:unit result_encoding:type"),
+    "stream.tensor.export": _S(_AFF + " $source `:` $source_encoding (`` `{` "
+                               "$source_encoding_dims^ `}`)? `in` type($source) `` `{` "
+                               "$source_size `}` `->` type($result) attr-dict-with-keyword",
+                               "source source_encoding_dims* source_size", "result",
+                               "affinity source_encoding:type"),
+    "stream.tensor.sizeof": _S(_AFF + " $encoding (`{` $encoding_dims^ `}`)? attr-dict `:` "
+                               "type($storage_size)", "encoding_dims*", "storage_size",
+                               "affinity encoding:type"),
+    "stream.tensor.constant": _S(_AFF + " `:` $result_encoding (`` `{` $result_encoding_dims^ "
+                                 "`}`)? `in` type($result) `=` $value attr-dict-with-keyword",
+                                 "result_encoding_dims*", "result",
+                                 "affinity result_encoding:type value:typed"),
+    "stream.tensor.encode": _S(_AFF + " $source `:` $source_encoding (`` `{` "
+                               "$source_encoding_dims^ `}`)? `in` type($source) `` `{` "
+                               "$source_size `}` `->` $result_encoding (`` `{` "
+                               "$result_encoding_dims^ `}`)? `in` type($result) `` `{` "
+                               "$result_size `}` attr-dict-with-keyword",
+                               "source source_encoding_dims* source_size "
+                               "result_encoding_dims* result_size", "result",
+                               "affinity source_encoding:type result_encoding:type"),
+    "stream.tensor.dispatch": _S(_AFF + " custom<DispatchEntryPoints>($entry_points) "
+                                 "(`[` $workload^ `]`)? `` `(` $mixed_operands `)` attr-dict "
+                                 "`:` custom<EncodedShapedFunctionType>(ref($mixed_operands), "
+                                 "type($mixed_operands), $operand_sizes, $operand_encodings, "
+                                 "$operand_encoding_dims, type($results), $result_sizes, "
+                                 "$result_encodings, $result_encoding_dims, $tied_operands)",
+                                 "workload* mixed_operands* operand_sizes* "
+                                 "operand_encoding_dims* result_sizes* result_encoding_dims*",
+                                 "results*", "affinity entry_points operand_encodings "
+                                 "result_encodings tied_operands"),
+    "stream.async.alloca": _S(_AFF + " attr-dict `:` type($result) `{` $storage_size `}`",
+                              "storage_size", "result", "affinity"),
+    "stream.async.splat": _S(_AFF + " (`await` `(` $await_timepoint^ `)`)? $value `:` "
+                             "type($value) `->` type($result) `` `{` $result_size `}` "
+                             "attr-dict-with-keyword", "await_timepoint? value result_size",
+                             "result", "affinity"),
+    "stream.async.clone": _S(_AFF + " $source `:` type($source) `` `{` $source_size `}` `->` "
+                             "type($result) `` `{` $result_size `}` attr-dict-with-keyword",
+                             "source source_size result_size", "result", "affinity"),
+    "stream.async.slice": _S(_AFF + " $source `[` $source_offset `to` $source_end `]` `:` "
+                             "type($source) `` `{` $source_size `}` `->` type($result) `` `{` "
+                             "$result_size `}` attr-dict-with-keyword",
+                             "source source_size source_offset source_end result_size",
+                             "result", "affinity"),
+    "stream.async.fill": _S(_AFF + " $value `,` $target `[` $target_offset `to` $target_end "
+                            "`for` $target_length `]` `:` type($value) `->` "
+                            "custom<ShapedTiedResult>(type($target), $target_size) "
+                            "attr-dict-with-keyword",
+                            "target target_size target_offset target_end target_length value",
+                            "result", "affinity", infer=(("result", "target"),)),
+    "stream.async.update": _S(_AFF + " $update `,` $target `[` $target_offset `to` "
+                              "$target_end `]` `:` type($update) `` `{` $update_size `}` `->` "
+                              "custom<ShapedTiedResult>(type($target), $target_size) "
+                              "attr-dict-with-keyword",
+                              "target target_size target_offset target_end update update_size",
+                              "result", "affinity", infer=(("result", "target"),)),
+    "stream.async.copy": _S(_AFF + " $source `[` $source_offset `to` $source_end `]` `,` "
+                            "$target `[` $target_offset `to` $target_end `]` `,` $length `:` "
+                            "type($source) `` `{` $source_size `}` `->` "
+                            "custom<ShapedTiedResult>(type($target), $target_size) "
+                            "attr-dict-with-keyword",
+                            "target target_size target_offset target_end source source_size "
+                            "source_offset source_end length", "result", "affinity",
+                            infer=(("result", "target"),)),
+    "stream.async.collective": _S("$op `[` $element_count `]` " + _AFF + " `channel` `(` "
+                                  "$channel `)` custom<CollectiveParam>(ref($op), $param) "
+                                  "$source `[` $source_offset `to` $source_end `for` "
+                                  "$source_length `]` `,` $target `[` $target_offset `to` "
+                                  "$target_end `for` $target_length `]` `:` type($source) `` "
+                                  "`{` $source_size `}` `->` custom<ShapedTiedResult>("
+                                  "type($target), $target_size) attr-dict-with-keyword",
+                                  "target target_size target_offset target_end target_length "
+                                  "source source_size source_offset source_end source_length "
+                                  "element_count channel param?", "result",
+                                  "op:angle affinity", infer=(("result", "target"),)),
+    "stream.async.transfer": _S("(`on` `(` $execution_affinity^ `)`)? $source `:` "
+                                "type($source) `` `{` $source_size `}` (`from` `(` "
+                                "$source_affinity^ `)`)? `->` (`to` `(` $result_affinity^ "
+                                "`)`)? type($result) `` `{` $result_size `}` "
+                                "attr-dict-with-keyword", "source source_size result_size",
+                                "result",
+                                "execution_affinity source_affinity result_affinity"),
+    "stream.async.cast": _S(_AFF + " $source `:` type($source) `{` $source_size `}` `->` "
+                            "type($result) `{` $result_size `}` attr-dict",
+                            "source source_size result_size", "result", "affinity"),
+    "stream.async.func": _FUNC,
+    "stream.cmd.func": _FUNC,
+    "stream.async.call": _S(_AFF + " $callee `` custom<DispatchOperands>($resource_operands, "
+                            "$resource_operand_offsets, $resource_operand_ends, "
+                            "$resource_operand_lengths) attr-dict `:` "
+                            "custom<ShapedFunctionType>(ref($resource_operands), "
+                            "type($resource_operands), $resource_operand_sizes, "
+                            "type($results), $result_sizes, $tied_operands)",
+                            "resource_operands* resource_operand_sizes* "
+                            "resource_operand_offsets* resource_operand_ends* "
+                            "resource_operand_lengths* result_sizes*", "results*",
+                            "affinity callee:symref tied_operands"),
+    "stream.async.execute": _S(_AFF + " (`await` `(` $await_timepoint^ `)` `=` `` `>`)? "
+                               "`with` `` custom<ResourceRegion>($resource_operands, "
+                               "type($resource_operands), $resource_operand_sizes, "
+                               "type($results), $result_sizes, $tied_operands, $body) `=` `` "
+                               "`>` type($result_timepoint) attr-dict-with-keyword",
+                               "resource_operands* resource_operand_sizes* result_sizes* "
+                               "await_timepoint?", "results* result_timepoint",
+                               "affinity tied_operands", "body"),
+    "stream.cmd.execute": _S("(`once` $once^)? " + _AFF + " (`await` `(` $await_timepoint^ "
+                             "`)` `=` `` `>`)? `with` `` custom<ExplicitResourceRegion>("
+                             "$resource_operands, type($resource_operands), "
+                             "$resource_operand_sizes, $body) `=` `` `>` "
+                             "type($result_timepoint) attr-dict-with-keyword",
+                             "resource_operands* resource_operand_sizes* await_timepoint?",
+                             "result_timepoint", "once:unit affinity", "body"),
+    "stream.cmd.dispatch": _S("custom<DispatchEntryPoints>($entry_points) (`[` $workload^ "
+                              "`]`)? `` (`(` $uniform_operands^ `:` type($uniform_operands) "
+                              "`)`)? `{` custom<DispatchResources>($resources, "
+                              "type($resources), $resource_sizes, $resource_offsets, "
+                              "$resource_lengths, $resource_accesses) `}` "
+                              "attr-dict-with-keyword",
+                              "workload* uniform_operands* resources* resource_sizes* "
+                              "resource_offsets* resource_lengths*", "",
+                              "entry_points resource_accesses"),
+    "stream.timepoint.immediate": _S("attr-dict `=` `` `>` type($result_timepoint)", "",
+                                     "result_timepoint"),
+    "stream.timepoint.join": _S("`max` `(` $await_timepoints `)` `=` `` `>` "
+                                "type($result_timepoint) attr-dict-with-keyword",
+                                "await_timepoints*", "result_timepoint"),
+    "stream.timepoint.await": _S("(`sync` $sync^)? $await_timepoint `=` `` `>` "
+                                 "$resource_operands `:` custom<ShapedTypeList>("
+                                 "type($resource_operands), type($results), "
+                                 "$resource_operand_sizes) attr-dict-with-keyword",
+                                 "resource_operands* resource_operand_sizes* await_timepoint",
+                                 "results*", "sync:unit"),
+    # --- executable bodies (the ops the unify golden and stream corpus executables use) ----
+    "iree_tensor_ext.dispatch.tensor.load": _S(
+        "$source `,` `offsets` `=` custom<DynamicIndexList>($offsets, $static_offsets) `,` "
+        "`sizes` `=` custom<DynamicIndexList>($sizes, $static_sizes) `,` `strides` `=` "
+        "custom<DynamicIndexList>($strides, $static_strides) attr-dict `:` type($source) "
+        "(`{` $source_dims^ `}`)? `->` type($result)",
+        "source source_dims* offsets* sizes* strides*", "result",
+        "static_offsets static_sizes static_strides"),
+    "iree_tensor_ext.dispatch.tensor.store": _S(
+        "$value `,` $target `,` `offsets` `=` custom<DynamicIndexList>($offsets, "
+        "$static_offsets) `,` `sizes` `=` custom<DynamicIndexList>($sizes, $static_sizes) `,` "
+        "`strides` `=` custom<DynamicIndexList>($strides, $static_strides) attr-dict `:` "
+        "type($value) `->` type($target) (`{` $target_dims^ `}`)?",
+        "value target target_dims* offsets* sizes* strides*", "",
+        "static_offsets static_sizes static_strides"),
+    "iree_tensor_ext.dispatch.workgroup_count_from_slice": _S(
+        "`(` $operands `)` attr-dict", "operands*", "results*",
+        infer=(("results", "#index"),)),
+    "iree_tensor_ext.dispatch.workload.ordinal": _S(
+        "attr-dict $operand `,` $ordinal `:` type($operand)", "operand", "result", "ordinal",
+        infer=(("result", "=index"),)),
+    "iree_encoding.set_encoding": _S("attr-dict $source (`encoding_dims` `{` $encoding_dims^ "
+                                     "`}`)? `:` type($source) `->` type($result)",
+                                     "source encoding_dims*", "result"),
+    "iree_encoding.unset_encoding": _S("attr-dict $source (`encoding_dims` `{` "
+                                       "$encoding_dims^ `}`)? `:` type($source) `->` "
+                                       "type($result) (`` `{` $result_dims^ `}`)?",
+                                       "source result_dims* encoding_dims*", "result"),
+    "tensor.empty": _S("`(` $dynamicSizes `)` attr-dict `:` type($result)", "dynamicSizes*",
+                       "result"),
+    "linalg.fill": _S("attr-dict custom<InsOuts>($inputs, $outputs) (`->` "
+                      "type($result_tensors)^)?", "inputs* outputs*", "result_tensors*"),
+    "linalg.matmul": _S("attr-dict custom<InsOuts>($inputs, $outputs) (`->` "
+                        "type($result_tensors)^)?", "inputs* outputs*", "result_tensors*"),
+    "linalg.generic": _S("attr-dict custom<GenericBody>($inputs, $outputs, $region) (`->` "
+                         "type($result_tensors)^)?", "inputs* outputs*", "result_tensors*",
+                         regions="region"),
+    "linalg.yield": _S("$values attr-dict (`:` type($values)^)?", "values*"),
+}
+
+_SYNTAX_CACHE: dict[str, object] = {}
+
+
+def syntax_of(name: str):  # type: ignore[no-untyped-def]
+    """The compiled format of op `name` (None: the op has no custom form here)."""
+    found = _SYNTAX_CACHE.get(name, _SYNTAX_CACHE)
+    if found is _SYNTAX_CACHE:
+        row = FORMATS.get(name)
+        found = None
+        if row is not None:
+            from placement.ir.format import compile_syntax
+            from placement.ir.format_custom import CUSTOM
+
+            found = compile_syntax(name, row, CUSTOM)
+        _SYNTAX_CACHE[name] = found
+    return found

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from conftest import CORPUS, GOLDEN, split_golden
+from placement.diagnostics import PlacementError
 from placement.ir.core import Module, Operation
 from placement.ir.parser import parse
 from placement.ir.printer import render
@@ -114,22 +114,32 @@ util.func private @f() -> !t {
     assert ops[1].results[0].type == "tensor<4xf32>"
 
 
-def test_unknown_ops_are_kept_structurally(tmp_path: Path) -> None:
+def test_unknown_custom_op_is_a_located_error_and_generic_ops_are_kept() -> None:
     text = """util.func private @f(%a: tensor<4xi32>) -> tensor<4xi32> {
   %0 = mydialect.frobnicate %a, 3 {knob = "x"} : tensor<4xi32> -> tensor<4xi32>
+  util.return %0 : tensor<4xi32>
+}
+"""
+    with pytest.raises(PlacementError) as err:
+        parse(text, "m.mlir")
+    assert err.value.render().startswith(
+        "m.mlir:2:8: error: custom op 'mydialect.frobnicate' is unknown to placement; print "
+        "the module with 'iree-opt --mlir-print-op-generic'")
+    generic_text = """util.func private @f(%a: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = "mydialect.frobnicate"(%a) {knob = "x"} : (tensor<4xi32>) -> tensor<4xi32>
   %1 = "other.op"(%0) ({
     "other.yield"(%0) : (tensor<4xi32>) -> ()
   }) {k = 1 : i32} : (tensor<4xi32>) -> tensor<4xi32>
   util.return %1 : tensor<4xi32>
 }
 """
-    ops = _ops(text)
+    ops = _ops(generic_text)
     frob, generic = ops[1], ops[2]
     assert frob.name == "mydialect.frobnicate" and frob.attributes == {"knob": '"x"'}
     assert [v.name for v in frob.operands] == ["%a"]
     assert generic.name == "other.op" and generic.syntax.generic
     assert generic.attributes == {"k": "1 : i32"} and len(generic.regions) == 1
-    assert render(parse(text), []) == text
+    assert render(parse(generic_text), []) == generic_text
 
 
 def test_tied_results_in_signatures_and_multi_value_successors() -> None:

@@ -100,9 +100,9 @@ def _copy(analysis: Analysis, executable: Operation, inner: list[Edit], old: str
     module = analysis.module
     a, b = executable.syntax.start, executable.syntax.end
     name = symbol_spans(analysis.text, executable, "@" + old)[:1]
-    cuts = sorted(inner + [Edit(s, e, "@" + new) for s, e in name]
-                  + [Edit(s, e, "") for s, e in module.comments if a <= s < b])
-    body = apply_edits(module.source, a, b, cuts)
+    cuts = sorted(inner + [Edit(s, e, "@" + new) for s, e in name])
+    comments = [Edit(s, e, "") for s, e in module.comments if a <= s < b]
+    body = apply_edits(module.source, a, b, cuts, comments)
     line_start = module.source.rfind("\n", 0, a) + 1
     indent = module.source[line_start:a] if not module.source[line_start:a].strip() else ""
     text = "\n".join(line.rstrip() for line in body.split("\n"))

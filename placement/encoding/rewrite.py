@@ -172,8 +172,9 @@ def _op_edits(analysis: Analysis, edits: list[Edit]) -> list[Edit]:
         else:
             inner.setdefault(span, []).append(e)
     for (a, b), group in inner.items():
-        cuts = sorted(group + [Edit(s, t, "") for s, t in module.comments if a <= s < b])
-        rest.append(Edit(a, b, _one_line(apply_edits(module.source, a, b, cuts))))
+        comments = [Edit(s, t, "") for s, t in module.comments if a <= s < b]
+        rest.append(Edit(a, b, _one_line(apply_edits(module.source, a, b, sorted(group),
+                                                     comments))))
     return rest
 
 

@@ -86,6 +86,11 @@ class SyntaxInfo:
     attr_keyword: int = -1  # offset of the 'attributes' keyword, if any
     generic: bool = False  # printed in MLIR's generic form in the source
     strings: list[str] = field(default_factory=list)  # top-level string literals, in order
+    # Where the format's attr-dict stands: (offset to insert at, with the 'attributes' keyword).
+    attr_anchor: tuple[int, bool] | None = None
+    dict_needs_generic: bool = False  # a dictionary there would read as an absent `{` group
+    segments: list[int] = field(default_factory=list)  # operand group sizes (ODS order)
+    signature: str = ""  # a function's signature as written (`(%a: T) -> T`)
 
 
 @dataclass(eq=False, slots=True)
@@ -113,6 +118,8 @@ class Operation:
     parent: Block | None = None
     syntax: SyntaxInfo = field(default_factory=SyntaxInfo)
     row: Any = None  # cache of the op-table row (placement.ops.info)
+    # Changed since parsing: `placement.ir.printer.print_ir` prints it from the IR.
+    modified: bool = False
 
     def attr(self, name: str) -> str | None:
         """The source text of attribute `name`, from the dictionary or the syntax."""
@@ -146,11 +153,16 @@ class Operation:
 
     def walk_postorder(self) -> Iterator[Operation]:
         """Every op nested in this one, children before parents, this op last."""
-        for region in self.regions:
-            for block in region.blocks:
-                for op in block.ops:
-                    yield from op.walk_postorder()
-        yield self
+        stack: list[tuple[Operation, bool]] = [(self, False)]
+        while stack:
+            op, expanded = stack.pop()
+            if expanded:
+                yield op
+                continue
+            stack.append((op, True))
+            for region in reversed(op.regions):
+                for block in reversed(region.blocks):
+                    stack.extend((child, False) for child in reversed(block.ops))
 
     def operand_uses(self) -> Iterator[Use]:
         """The uses this op makes, in operand order."""
@@ -211,6 +223,9 @@ class Region:
     parent: Operation | None = None
     start: int = 0  # offset of '{'
     end: int = 0  # offset just after '}'
+    # An executable body that holds ops unknown to the op table: kept verbatim (source span
+    # [start, end)), with no blocks; analyses never enter it.
+    opaque: bool = False
 
     @property
     def entry(self) -> Block | None:

@@ -4,6 +4,8 @@ One compiled regular expression splits the text into tokens; token kinds are sho
 A name followed by a flat angle group (`tensor<4x?xf32>`, `#hal.device.promise<@d>`) is one
 token, which keeps the token count (and the parse time) down; nested or bracketed groups
 (`dense<[1, 2]>`, `affine_map<(d0) -> (d0)>`) are tokenized piece by piece.
+Newlines are whitespace (MLIR is whitespace-insensitive; no NL tokens are produced). A dotted
+name (`hal.element_type<f32>`: an op name) never takes the angle group with it.
 Comments are dropped from the token stream but their spans are kept (the printer removes them,
 as `iree-opt` does).
 """
@@ -30,8 +32,7 @@ EOF = "eof"
 
 _TOKEN_PATTERN = (
     r"""
-    (?P<ws>[ \t\r\f\v]+)
-  | (?P<nl>\n)
+    (?P<ws>[ \t\r\f\v\n]+)
   | (?P<comment>//[^\n]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<value>%(?:[A-Za-z_$.\-][\w$.\-]*|\d+)(?:\#\d+)?)
@@ -40,7 +41,7 @@ _TOKEN_PATTERN = (
   | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%]*>)?)
   | (?P<bang>![A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%]*>)?)
   | (?P<number>0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
-  | (?P<bare>[A-Za-z_][\w$.]*(?:<[^<>"\n(){}\[\]%]*>)?)
+  | (?P<bare>[A-Za-z_][\w$]*\.[\w$.]*|[A-Za-z_][\w$]*(?:<[^<>"\n(){}\[\]%]*>)?)
   | (?P<punct>->|::|=>|>=|<=|==|\.\.\.|[(){}\[\]<>,=:*?+\-/|&~;!.])
   | (?P<bad>.)
     """

@@ -7,11 +7,13 @@ to write, an op to print in generic form, a type to change); `render` applies th
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from placement import ops as optable
-from placement.ir.core import Module, Operation
+from placement.ir.core import Block, Module, Operation, Region, Value
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -31,27 +33,45 @@ def render(module: Module, edits: list[Edit], strip_comments: bool = True) -> st
     """
     source = module.source
     cuts: list[Edit] = sorted(edits)
-    if strip_comments:
-        cuts = sorted(cuts + _comment_cuts(source, module.comments))
-    text = apply_edits(source, 0, len(source), cuts)
+    comments = _comment_cuts(source, module.comments) if strip_comments else None
+    text = apply_edits(source, 0, len(source), cuts, comments)
     if strip_comments:
         text = _squeeze_blank_lines(text)
     return text
 
 
-def apply_edits(source: str, start: int, end: int, edits: list[Edit]) -> str:
-    """`source[start:end]` with sorted edits applied; an edit overlapping an earlier one is
-    skipped."""
+def apply_edits(source: str, start: int, end: int, edits: list[Edit],
+                comment_cuts: list[Edit] | None = None) -> str:
+    """`source[start:end]` with sorted edits applied. Edits must not overlap (ValueError:
+    an internal error); `comment_cuts` (comment removals) give way to an edit they touch."""
+    if comment_cuts:
+        edits = _merge_cuts(edits, comment_cuts)
     out: list[str] = []
     pos = start
     for edit in edits:
         if edit.start < pos:
-            continue
+            raise ValueError(f"internal: overlapping edits at offset {edit.start} "
+                             f"({edit.text[:40]!r})")
         out.append(source[pos:edit.start])
         out.append(edit.text)
         pos = edit.end
     out.append(source[pos:end])
     return "".join(out)
+
+
+def _merge_cuts(edits: list[Edit], cuts: list[Edit]) -> list[Edit]:
+    """Sorted edits plus the comment cuts that do not overlap any of them."""
+    out = sorted(edits)
+    spans = [(e.start, e.end) for e in out]
+    keep = []
+    for cut in cuts:
+        i = bisect.bisect_left(spans, (cut.start, cut.start))
+        near = spans[max(0, i - 1):i + 1]
+        if any(a < cut.end and cut.start < b or (a == b and cut.start < a < cut.end)
+               for a, b in near):
+            continue
+        keep.append(cut)
+    return sorted(out + keep)
 
 
 def updated_attributes(op: Operation, updates: dict[str, str | None]) -> dict[str, str]:
@@ -113,9 +133,10 @@ def _key(name: str) -> str:
 def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]) -> list[Edit]:
     """Edits that give `op` the attribute dictionary updated by `updates` (None removes).
 
-    The dictionary is written where the op's custom syntax keeps it (op table `attr_place`),
-    merged into the existing one when the source has one. Ops whose syntax has no place that
-    parses back are not handled here (see `generic_form`).
+    An existing dictionary is replaced in place. A new one goes where the op's format has its
+    `attr-dict` (with the `attributes` keyword for `attr-dict-with-keyword`); where a dictionary
+    there would read as an absent optional `{...}` group of the format (`hal.tensor.import`,
+    `stream.tensor.sizeof` without dims), the op is printed in generic form instead.
     """
     entries = updated_attributes(op, updates)
     if entries == op.attributes:
@@ -133,26 +154,325 @@ def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]
         return [Edit(start, end, text)]
     if not entries:
         return []
-    place = optable.info(op).attr_place
-    if syntax.generic:
-        place = optable.AttrPlace.BEFORE_COLON
-    if place == optable.AttrPlace.AFTER_NAME:
-        return [Edit(syntax.name_end, syntax.name_end, " " + text)]
-    if place == optable.AttrPlace.AFTER_FIRST_GROUP and syntax.first_group_end >= 0:
-        return [Edit(syntax.first_group_end, syntax.first_group_end, " " + text)]
-    if place == optable.AttrPlace.BEFORE_COLON and syntax.first_colon >= 0:
-        at = syntax.first_colon
-        while at > 0 and module.source[at - 1] == " ":
-            at -= 1
-        return [Edit(at, at, " " + text)]
-    if place == optable.AttrPlace.AFTER_COLON:
-        if syntax.first_colon >= 0:
-            return [Edit(syntax.first_colon + 1, syntax.first_colon + 1, " " + text)]
-        if syntax.first_fat_arrow >= 0:
-            return [Edit(syntax.first_fat_arrow + 2, syntax.first_fat_arrow + 2, " " + text)]
-    if place == optable.AttrPlace.BEFORE_REGION and op.regions:
-        at = op.regions[0].start
-        return [Edit(at, at, "attributes " + text + " ")]
-    if place in (optable.AttrPlace.END_KEYWORD, optable.AttrPlace.BEFORE_REGION):
-        return [Edit(syntax.end, syntax.end, " attributes " + text)]
-    return [Edit(syntax.end, syntax.end, " " + text)]
+    if syntax.dict_needs_generic and not syntax.generic:
+        from placement.ir.generic import generic_form
+
+        return [Edit(syntax.start, syntax.end, generic_form(module, op, entries))]
+    if syntax.attr_anchor is None:
+        raise ValueError(f"internal: {op.name} has no attribute dictionary position")
+    at, keyword = syntax.attr_anchor
+    return [Edit(at, at, (" attributes " if keyword else " ") + text)]
+
+
+# ------------------------------------------------------------------ the IR printer
+
+
+class Out:
+    """Token output with MLIR's format spacing (as ODS-generated printers space literals)."""
+
+    def __init__(self, printer: IRPrinter) -> None:
+        self.printer = printer
+        self.parts: list[str] = []
+        self.space = False
+        self.last_punct = False
+
+    def _emit(self, text: str, space: bool) -> None:
+        if space and self.parts:
+            self.parts.append(" ")
+        self.parts.append(text)
+
+    def tight(self) -> None:
+        """No space before the next element."""
+        self.space = False
+
+    def punct(self, text: str) -> None:
+        """A literal: keyword or punctuation."""
+        if len(text) != 1 and text != "->":
+            space = True
+        elif self.last_punct:
+            space = text[0] not in ">)}],"
+        else:
+            space = text[0] not in "<>(){}[],"
+        self._emit(text, space and self.space)
+        self.space = len(text) != 1 or text[0] not in "<({["
+        self.last_punct = not (text[0] == "_" or text[0].isalnum())
+
+    def word(self, text: str) -> None:
+        """A value-like element (attribute, type, symbol, keyword value)."""
+        if not text:
+            return
+        self._emit(text, self.space)
+        self.space = True
+        self.last_punct = False
+
+    def values(self, values: list[Value]) -> None:
+        """SSA names, comma separated."""
+        if values:
+            self.word(", ".join(v.name for v in values))
+
+    def types(self, types: list[str]) -> None:
+        """Types, comma separated."""
+        if types:
+            self.word(", ".join(types))
+
+    def result_types(self, types: list[str]) -> None:
+        """`T` alone, else `(T, T)`."""
+        if len(types) == 1 and not types[0].startswith("("):
+            self.word(types[0])
+        else:
+            self.word("(" + ", ".join(types) + ")")
+
+    def dims(self, values: list[Value], always: bool = False) -> None:
+        """`{%a, %b}` right after the previous element (nothing when empty, unless always)."""
+        if values or always:
+            self.parts.append("{" + ", ".join(v.name for v in values) + "}")
+            self.space = True
+            self.last_punct = False
+
+    def sized_types(self, values: list[Value], sizes: list[Value]) -> None:
+        """`T{%s}, T{%s}` pairing each sized type with its sizes."""
+        self.word(", ".join(self.printer.sized(v.type, sizes) for v in values))
+
+    def attr_dict(self, op: Operation, keyword: bool) -> None:
+        """The op's discardable attributes, `{...}` or `attributes {...}`."""
+        if op.attributes:
+            if keyword:
+                self.word("attributes")
+            self.word(format_attr_dict(op.attributes))
+
+    def block_args(self, region: Region) -> None:
+        """`(%a: T, %b: T)` of a region's entry block."""
+        block = region.blocks[0] if region.blocks else None
+        args = block.arguments if block is not None else []
+        self.word("(" + ", ".join(f"{a.name}: {a.type}" for a in args) + ")")
+        self.space = True
+
+    def region(self, region: Region, entry_args: bool = True) -> None:
+        """A region in braces, its ops on their own lines."""
+        self.word(self.printer.region(region, entry_args))
+
+    def shaped_function_type(self, st: Any, operands: str, operand_dims: str,
+                             results: str, result_dims: str) -> None:
+        """`(T{%d}, T) -> (T{%d}, %x)` with ties from `op.tied`."""
+        p = self.printer
+        dims = list(st.groups.get(operand_dims, []))
+        args = [p.take_dims(v.type, dims) for v in st.groups.get(operands, [])]
+        self.word("(" + ", ".join(args) + ")")
+        self.punct("->")
+        rdims = list(st.groups.get(result_dims, []))
+        group = st.groups.get(operands, [])
+        base = st.op.operands.index(group[0]) if group else 0
+        items = []
+        for i, r in enumerate(st.result_groups.get(results, [])):
+            tied = st.op.tied.get(i)
+            if tied is not None and 0 <= tied - base < len(group):
+                value = st.op.operands[tied]
+                text = value.name if value.type == r.type else f"{value.name} as {r.type}"
+                items.append(text + p.take_dims(r.type, rdims)[len(r.type):])
+            else:
+                items.append(p.take_dims(r.type, rdims))
+        self.word(items[0] if len(items) == 1 else "(" + ", ".join(items) + ")")
+
+
+class IRPrinter:
+    """Prints ops from the IR: custom form from the op table's format, else generic form."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.indent = 0
+
+    @staticmethod
+    def n_dims(type_text: str) -> int:
+        """How many `{...}` values follow a type: dynamic dims of a tensor, one size of a
+        sized stream/flow type."""
+        if type_text.startswith("!stream.resource") or type_text.startswith("!stream.staging"):
+            return 1
+        if type_text.startswith("tensor<") or \
+                type_text.startswith("!iree_tensor_ext.dispatch.tensor<"):
+            depth = 0
+            count = 0
+            for ch in type_text[type_text.index("<") + 1:]:
+                if ch in "<([{":
+                    depth += 1
+                elif ch in ">)]}":
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif ch == "," and depth == 0:
+                    break
+                elif ch == "?" and depth == 0:
+                    count += 1
+            return count
+        return 0
+
+    def take_dims(self, type_text: str, dims: list[Value]) -> str:
+        """`T{%a}` consuming the type's dims from the front of `dims`."""
+        n = self.n_dims(type_text)
+        if n == 0:
+            return type_text
+        taken, dims[:] = dims[:n], dims[n:]
+        return type_text + "{" + ", ".join(v.name for v in taken) + "}"
+
+    def sized(self, type_text: str, sizes: list[Value]) -> str:
+        """Alias of `take_dims` for size lists."""
+        return self.take_dims(type_text, sizes)
+
+    def region(self, region: Region, entry_args: bool = True) -> str:
+        """`{\\n ops \\n}` at the current indentation."""
+        if region.opaque:
+            return self.module.source[region.start:region.end]
+        self.indent += 2
+        lines: list[str] = []
+        for i, block in enumerate(region.blocks):
+            label = i > 0 or (entry_args and bool(block.arguments))
+            if label:
+                name = block.label or f"^bb{i}"
+                args = ", ".join(f"{a.name}: {a.type}" for a in block.arguments)
+                lines.append(" " * (self.indent - 2) + name + (f"({args})" if args else "")
+                             + ":")
+            for op in block.ops:
+                lines.append(" " * self.indent + self.op(op))
+        self.indent -= 2
+        if not lines:
+            return "{\n" + " " * self.indent + "}"
+        return "{\n" + "\n".join(lines) + "\n" + " " * self.indent + "}"
+
+    def op(self, op: Operation) -> str:
+        """One op: custom form when its format can print it, else generic form."""
+        from placement.ir.generic import result_prefix
+
+        custom = self.custom(op)
+        if custom is not None:
+            return result_prefix(op) + custom
+        return self.generic(op)
+
+    def custom(self, op: Operation) -> str | None:
+        """The custom form of `op` (None when its format cannot print it)."""
+        from placement.ir.format import PrintState
+
+        fmt = optable.syntax_of(op.name)
+        if fmt is None or (op.attributes and op.syntax.dict_needs_generic):
+            return None
+        groups = _split(op.operands, fmt.operands, op.syntax.segments)
+        result_groups = _split(op.results, fmt.results, [])
+        if groups is None or result_groups is None:
+            return None
+        regions: dict[str, list[Region]] = {}
+        names = [n for n, _ in fmt.regions] or ["regions"]
+        for i, region in enumerate(op.regions):
+            regions.setdefault(names[min(i, len(names) - 1)] if names[0] != "regions"
+                               else "regions", []).append(region)
+        successors: dict[str, list[tuple[Block, list[Value]]]] = {}
+        succ_names = list(fmt.successors)
+        for i, block in enumerate(op.successors):
+            first, count = op.successor_operands[i]
+            name = succ_names[min(i, len(succ_names) - 1)] if succ_names else ""
+            successors.setdefault(name, []).append((block, op.operands[first:first + count]))
+        st = PrintState(op, fmt, groups, result_groups, dict(op.syntax_attrs), regions,
+                        successors)
+        out = Out(self)
+        out.word(_short_name(op))
+        out.space = True
+        try:
+            fmt.print(out, st)
+        except NotImplementedError:
+            return None
+        return "".join(out.parts)
+
+    def generic(self, op: Operation) -> str:
+        """`"name"(%a) [^bb] <{props}> ({regions}) {attrs} : (T) -> T`."""
+        from placement.ir.generic import properties, result_prefix
+
+        props = op.syntax_attrs if op.syntax.generic else properties(op)
+        text = result_prefix(op) + f'"{op.name}"(' + ", ".join(v.name for v in op.operands) + ")"
+        if op.successors:
+            text += "[" + ", ".join(block.label for block in op.successors) + "]"
+        if props:
+            text += " <" + format_attr_dict(props) + ">"
+        if op.regions:
+            text += " (" + ", ".join(self.region(r) for r in op.regions) + ")"
+        if op.attributes:
+            text += " " + format_attr_dict(op.attributes)
+        operand_types = ", ".join(v.type for v in op.operands)
+        results = [r.type for r in op.results]
+        rtext = results[0] if len(results) == 1 and not results[0].startswith("(") else \
+            "(" + ", ".join(results) + ")"
+        return text + f" : ({operand_types}) -> {rtext}"
+
+
+def _short_name(op: Operation) -> str:
+    for short, full in optable.ALIASES.items():
+        if full == op.name and short == "return" and op.parent_op is not None and \
+                op.parent_op.name == "func.func":
+            return short
+    return op.name
+
+
+def _split(values: list[Any], decls: list[Any], segments: list[int]) -> dict[str, list[Any]] | None:
+    """Values split into the declared groups (by the recorded segment sizes, else inferred
+    when at most one group is variadic)."""
+    out: dict[str, list[Any]] = {}
+    if len(segments) == len(decls) and sum(segments) == len(values):
+        pos = 0
+        for decl, n in zip(decls, segments, strict=True):
+            out[decl.name] = values[pos:pos + n]
+            pos += n
+        return out
+    flexible = [d for d in decls if d.kind != "single"]
+    fixed = len(decls) - len(flexible)
+    if len(flexible) > 1 or (not flexible and fixed != len(values)) or fixed > len(values):
+        return None
+    pos = 0
+    for decl in decls:
+        n = 1 if decl.kind == "single" else len(values) - fixed
+        out[decl.name] = values[pos:pos + n]
+        pos += n
+    return out
+
+
+def print_ir(module: Module, force_all: bool = False) -> str:
+    """The module as text. By default source-preserving: ops marked `modified` (and new ops,
+    which have no source span) are printed from the IR, the rest is the user's text (comments
+    removed). With `force_all`, every op is printed from the IR."""
+    printer = IRPrinter(module)
+    if force_all:
+        lines = [f"{name} = {value}" for name, value in module.attribute_aliases.items()]
+        lines += [f"{name} = {value}" for name, value in module.type_aliases.items()]
+        if module.implicit_root:
+            lines += [printer.op(op) for op in module.top_level_ops()]
+        else:
+            lines.append(printer.op(module.root))
+        return "\n".join(lines) + "\n"
+    edits: list[Edit] = []
+    stack = [module.root]
+    while stack:
+        op = stack.pop()
+        for region in op.regions:
+            for block in region.blocks:
+                prev_end = region.start + 1 if region.end else -1
+                for child in block.ops:
+                    new = child.syntax.end == 0
+                    if new or child.modified:
+                        printer.indent = _indent_of(module.source, prev_end if new else
+                                                    child.syntax.start)
+                        text = printer.op(child)
+                        if new:
+                            if prev_end < 0:
+                                raise ValueError(f"internal: no place to insert {child.name}")
+                            edits.append(Edit(prev_end, prev_end,
+                                              "\n" + " " * printer.indent + text))
+                        else:
+                            edits.append(Edit(child.syntax.start, child.syntax.end, text))
+                            prev_end = child.syntax.end
+                        continue
+                    prev_end = child.syntax.end
+                    stack.append(child)
+    return render(module, edits)
+
+
+def _indent_of(source: str, offset: int) -> int:
+    if offset < 0:
+        return 0
+    line_start = source.rfind("\n", 0, offset) + 1
+    line = source[line_start:offset]
+    return len(line) - len(line.lstrip(" "))
