@@ -2,8 +2,8 @@
 
 `run_batch(texts, args)` gives, per text, iree-opt's output or its first error. Errors are
 assigned to texts by line number (iree-opt reports lines of the whole joined input). A text
-that cannot be joined safely (it holds a `// -----` line), or a batch whose result cannot be
-attributed (a crash, an error without location), is run on its own.
+that cannot be joined safely (it holds a `// -----` line) is run on its own; a batch whose
+result cannot be attributed (a crash, an error without location) is split in halves.
 """
 
 from __future__ import annotations
@@ -104,13 +104,22 @@ def _fill(exe: str, args: list[str], texts: list[str], batch: list[int],
     if attributable and proc.returncode != 0 and not errors:
         attributable = False
     if not attributable:
-        for i in batch:
-            out[i] = run_one(texts[i], args, exe)
+        _split(exe, args, texts, batch, out)
         return
     outputs = re.split(r"^// -----\n", proc.stdout, flags=re.MULTILINE)
     if len(outputs) != len(batch):  # cannot tell which output is whose
-        for i in batch:
-            out[i] = run_one(texts[i], args, exe)
+        _split(exe, args, texts, batch, out)
         return
     for k, i in enumerate(batch):
         out[i] = Verdict(None, errors[k]) if k in errors else Verdict(outputs[k], None)
+
+
+def _split(exe: str, args: list[str], texts: list[str], batch: list[int],
+           out: list[Verdict | None]) -> None:
+    """Run the halves of a batch that could not be attributed (one text: on its own)."""
+    if len(batch) == 1:
+        out[batch[0]] = run_one(texts[batch[0]], args, exe)
+        return
+    half = len(batch) // 2
+    _fill(exe, args, texts, batch[:half], out)
+    _fill(exe, args, texts, batch[half:], out)
