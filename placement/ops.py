@@ -561,9 +561,12 @@ FORMATS: dict[str, _S] = {
                   regions="region"),
     "scf.if": _S("$condition (`->` custom<ResultTypes>(type($results)))? $thenRegion "
                  "(`else` $elseRegion^)? attr-dict", "condition", "results*",
-                 regions="thenRegion elseRegion", infer=(("results", "=none"),)),
+                 regions="thenRegion elseRegion"),
     "scf.while": _S("custom<ScfWhile>($inits, $results, $before, $after) "
                     "attr-dict-with-keyword", "inits*", "results*", regions="before after"),
+    "scf.execute_region": _S("(`->` custom<ResultTypes>(type($results))^)? "
+                             "(`no_inline` $no_inline^)? $region attr-dict", "", "results*",
+                             "no_inline:unit", "region"),
     "scf.condition": _S("`(` $condition `)` attr-dict ($args^ `:` type($args))?",
                         "condition args*"),
     "scf.yield": _S("attr-dict ($results^ `:` type($results))?", "results*"),

@@ -14,7 +14,7 @@ parser and the IR printer derive from the same description. Op-specific custom s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,21 +55,24 @@ class Decl:
     kind: str  # "single", "optional", "variadic"
 
 
-@dataclass
 class OpState:
     """What the format bound while parsing one op (or what the printer reads)."""
 
-    op: Operation
-    operands: dict[str, list[Value]] = field(default_factory=dict)
-    operand_offsets: dict[str, list[int]] = field(default_factory=dict)
-    types: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    attr_types: dict[str, str] = field(default_factory=dict)
-    regions: dict[str, list[Region]] = field(default_factory=dict)
-    successors: list[tuple[Block, str, int, int]] = field(default_factory=list)
-    tied: dict[int, tuple[str, Value]] = field(default_factory=dict)
-    entry_args: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
-    n_results: int = 0
-    skim: bool = False
+    __slots__ = ("op", "operands", "operand_offsets", "types", "attr_types", "regions",
+                 "successors", "tied", "entry_args", "n_results", "skim")
+
+    def __init__(self, op: Operation, n_results: int = 0, skim: bool = False) -> None:
+        self.op = op
+        self.operands: dict[str, list[Value]] = {}
+        self.operand_offsets: dict[str, list[int]] = {}
+        self.types: dict[str, list[tuple[str, int]]] = {}
+        self.attr_types: dict[str, str] = {}
+        self.regions: dict[str, list[Region]] = {}
+        self.successors: list[tuple[Block, str, int, int]] = []
+        self.tied: dict[int, tuple[str, Value]] = {}
+        self.entry_args: dict[str, list[tuple[str, str, int]]] = {}
+        self.n_results = n_results
+        self.skim = skim
 
 
 class Directive:
@@ -112,14 +115,18 @@ class Literal(Directive):
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.spacing = text in ("", " ", "\\n")
 
     def parse(self, p: Parser, st: OpState) -> None:
-        if self.text in ("", " ", "\\n"):
+        if self.spacing:
+            return
+        if p.texts[p.pos] == self.text and p.kinds[p.pos] in ("punct", "bare"):
+            p.pos += 1
             return
         p.expect(self.text)
 
     def can_start(self, p: Parser, st: OpState) -> bool:
-        return self.text not in ("", " ", "\\n") and p.at(self.text)
+        return not self.spacing and p.at(self.text)
 
     def print(self, out: Out, st: PrintState) -> None:
         if self.text == "":
@@ -139,6 +146,10 @@ class OperandRef(Directive):
 
     def parse(self, p: Parser, st: OpState) -> None:
         name = self.decl.name
+        if self.decl.kind == "single" and name not in st.operands:
+            st.operand_offsets[name] = [p.starts[p.pos]]
+            st.operands[name] = [p.parse_operand()]
+            return
         values = st.operands.setdefault(name, [])
         offsets = st.operand_offsets.setdefault(name, [])
         if self.decl.kind == "variadic":
@@ -210,6 +221,10 @@ class TypeRef(Directive):
         self.is_result = is_result
 
     def parse(self, p: Parser, st: OpState) -> None:
+        if self.kind == "single" and self.name not in st.types:
+            ty = p.parse_type()
+            st.types[self.name] = [(ty, p.last_offset)]
+            return
         types = st.types.setdefault(self.name, [])
         if self.kind == "variadic":
             if not p.at_type():
@@ -277,10 +292,11 @@ class RegionRef(Directive):
         return any(r.blocks for r in st.regions.get(self.name, []))
 
     def print(self, out: Out, st: PrintState) -> None:
+        declared = self.name in st.syntax.declared_args
         for i, region in enumerate(st.regions.get(self.name, [])):
             if i:
                 out.punct(",")
-            out.region(region)
+            out.region(region, entry_args=not declared)
 
     def first_literal(self) -> str | None:
         return "{"
@@ -334,26 +350,25 @@ class Group(Directive):
         self.elements = elements
         self.anchor = anchor
         self.otherwise = otherwise
+        self.first = next((e for e in elements
+                           if not (isinstance(e, Literal) and e.spacing)), elements[0])
+        # `{` $dims `}`: a dims list, not an attribute dictionary that follows (iree-opt
+        # prints `-> tensor<1xi32> {attrs}` for hal.tensor.import, though it cannot read it
+        # back; reading it is unambiguous: `{name = ...` is no operand list).
+        i = elements.index(self.first)
+        self.dims_group = isinstance(self.first, Literal) and self.first.text == "{" and \
+            i + 1 < len(elements) and isinstance(elements[i + 1], OperandRef)
 
     def _first(self) -> Directive:
-        for element in self.elements:
-            if not (isinstance(element, Literal) and element.text in ("", " ", "\\n")):
-                return element
-        return self.elements[0]
+        return self.first
 
     def _starts(self, p: Parser, st: OpState) -> bool:
-        first = self._first()
-        if isinstance(first, Literal) and first.text == "{":
-            # `{` $dims `}`: a dims list, not an attribute dictionary that follows (iree-opt
-            # prints `-> tensor<1xi32> {attrs}` for hal.tensor.import, though it cannot read
-            # it back; reading it is unambiguous: `{name = ...` is no operand list).
-            i = self.elements.index(first)
-            if i + 1 < len(self.elements) and isinstance(self.elements[i + 1], OperandRef):
-                return p.at_dims()
-        return first.can_start(p, st)
+        if self.dims_group:
+            return p.at_dims()
+        return self.first.can_start(p, st)
 
     def parse(self, p: Parser, st: OpState) -> None:
-        first = self._first()
+        first = self.first
         if self._starts(p, st):
             for element in self.elements:
                 element.parse(p, st)
@@ -416,6 +431,7 @@ class CompiledSyntax:
     infer: dict[str, str]
     isolated: bool
     segments: bool
+    declared_args: frozenset[str] = frozenset()  # regions whose entry args a custom declares
 
     def parse(self, p: Parser, st: OpState) -> None:
         """Run the format over the parser's tokens."""
@@ -481,6 +497,7 @@ class _Compiler:
         self.tokens = self._tokenize(syntax.format)
         self.pos = 0
         self.anchors: list[Directive] = []
+        self.declared: set[str] = set()
 
     def _tokenize(self, text: str) -> list[str]:
         out = []
@@ -521,7 +538,8 @@ class _Compiler:
         return CompiledSyntax(
             self.name, self.syntax, list(self.operands.values()), list(self.results.values()),
             self.attrs, list(self.regions.items()), self.successors, directives,
-            dict(self.syntax.infer), self.syntax.isolated, segments)
+            dict(self.syntax.infer), self.syntax.isolated, segments,
+            frozenset(self.declared))
 
     def _elements(self, top: bool) -> list[Directive]:
         out: list[Directive] = []
@@ -567,6 +585,7 @@ class _Compiler:
                 if self._peek() == ",":
                     self._next()
             self._next()
+            self.declared.update(n for k, n in args if k == "region")
             return Custom(impl, args)
         if tok == "(":
             return self._group()

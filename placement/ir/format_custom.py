@@ -56,6 +56,58 @@ def _touch(st: OpState, *groups: str) -> None:
         st.operand_offsets.setdefault(group, [])
 
 
+def split_top_level(text: str) -> list[str]:
+    """`a, b<c, d>, e` split on the commas outside brackets."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "<([{":
+            depth += 1
+        elif ch in ">)]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out
+
+
+def _tied_list(st: PrintState, operands: list[Value], results: list[Any],
+               sizes: list[Value] | None) -> str:
+    """`T{%s}` / `%x{%s}` / `%x as T` entries of results, parenthesized unless one plain T."""
+    base = st.op.operands.index(operands[0]) if operands else 0
+    items = []
+    for i, r in enumerate(results):
+        tied = st.op.tied.get(i)
+        if tied is not None and 0 <= tied - base < len(operands):
+            value = st.op.operands[tied]
+            head = value.name if value.type == r.type else f"{value.name} as {r.type}"
+        else:
+            head = r.type
+        if sizes is not None:
+            n = 1 if r.type.startswith("!stream.") and not r.type.startswith(
+                "!stream.timepoint") else 0
+            taken, sizes[:] = sizes[:n], sizes[n:]
+            if taken:
+                head += "{" + ", ".join(v.name for v in taken) + "}"
+        items.append(head)
+    if len(items) == 1 and not items[0].startswith("%") and not items[0].startswith("("):
+        return items[0]
+    return "(" + ", ".join(items) + ")"
+
+
+def _print_resource_args(out: Out, st: PrintState, operands: str, sizes: str,
+                         region: Any) -> None:
+    args = region.blocks[0].arguments if region is not None and region.blocks else []
+    rest = list(st.groups.get(sizes, []))
+    items = [f"{v.name} as {a.name}: {out.printer.take_dims(v.type, rest)}"
+             for v, a in zip(st.groups.get(operands, []), args, strict=False)]
+    out.tight()
+    out.word("(" + ", ".join(items) + ")")
+
+
 class Directive:
     """Base: optional directives override `can_start`/`present`."""
 
@@ -303,6 +355,38 @@ class EncodedShapedFunctionType(Directive):
                 p.expect(")")
         st.op.syntax_attrs[result_encodings] = "[" + ", ".join(renc) + "]"
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        (operands, _, operand_sizes, operand_encodings, operand_encoding_dims, results,
+         result_sizes, result_encodings, result_encoding_dims, _) = _names(args)
+        p = out.printer
+        sizes = list(st.groups.get(operand_sizes, []))
+        dims = list(st.groups.get(operand_encoding_dims, []))
+        encs = split_top_level(st.attrs.get(operand_encodings, "[]")[1:-1])
+        items = []
+        for value, enc in zip(st.groups.get(operands, []), encs, strict=False):
+            if p.n_dims(value.type) and value.type != enc:
+                items.append(p.take_dims(enc, dims) + " in " + p.take_dims(value.type, sizes))
+            else:
+                items.append(value.type)
+        out.word("(" + ", ".join(items) + ")")
+        out.punct("->")
+        rsizes = list(st.groups.get(result_sizes, []))
+        rdims = list(st.groups.get(result_encoding_dims, []))
+        group = st.groups.get(operands, [])
+        base = st.op.operands.index(group[0]) if group else 0
+        rencs = split_top_level(st.attrs.get(result_encodings, "[]")[1:-1])
+        ritems = []
+        for i, (r, enc) in enumerate(zip(st.result_groups.get(results, []), rencs,
+                                         strict=False)):
+            tied = st.op.tied.get(i)
+            head = p.take_dims(enc, rdims) + " in "
+            if tied is not None and 0 <= tied - base < len(group):
+                name = st.op.operands[tied].name
+                ritems.append(head + name + p.take_dims(r.type, rsizes)[len(r.type):])
+            else:
+                ritems.append(head + p.take_dims(r.type, rsizes))
+        out.word(ritems[0] if len(ritems) == 1 else "(" + ", ".join(ritems) + ")")
+
 
 class ShapedTiedResult(Directive):
     """`%x as T{%size}` or `T{%size}`: the tied result of fill/update/copy ops."""
@@ -344,6 +428,18 @@ class ResourceRegion(Directive):
         st.types.setdefault(results, [])
         st.regions.setdefault(body, []).append(p.parse_region(st.op, decls, False))
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        (operands, _, operand_sizes, results, result_sizes, _, body) = _names(args)
+        region = st.regions.get(body, [None])[0]
+        _print_resource_args(out, st, operands, operand_sizes, region)
+        rtypes = st.result_groups.get(results, [])
+        if rtypes:
+            out.punct("->")
+            out.word(_tied_list(st, st.groups.get(operands, []), rtypes,
+                                list(st.groups.get(result_sizes, []))))
+        if region is not None:
+            out.region(region, entry_args=False)
+
 
 def _resource_args(p: Parser, st: OpState, operands: str, sizes: str) -> list[ArgDecl]:
     def item() -> ArgDecl:
@@ -364,6 +460,13 @@ class ExplicitResourceRegion(Directive):
         _touch(st, operands, sizes)
         decls = _resource_args(p, st, operands, sizes)
         st.regions.setdefault(body, []).append(p.parse_region(st.op, decls, False))
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        operands, _, sizes, body = _names(args)
+        region = st.regions.get(body, [None])[0]
+        _print_resource_args(out, st, operands, sizes, region)
+        if region is not None:
+            out.region(region, entry_args=False)
 
 
 class ShapedTypeList(Directive):
@@ -411,6 +514,13 @@ class PackSliceRanges(Directive):
         st.op.syntax_attrs[intervals] = "[" + ", ".join(bounds) + "]"
         st.types.setdefault(offsets, []).extend([("index", p.offset())] * count)
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        intervals, sizes, _ = _names(args)
+        bounds = st.attrs.get(intervals, "[]")[1:-1].split(", ")
+        items = [f"[{bounds[2 * i]}, {bounds[2 * i + 1]}] = {v.name}"
+                 for i, v in enumerate(st.groups.get(sizes, []))]
+        out.word(", ".join(items))
+
 
 class ConstantValueList(Directive):
     """`T{%s} = value : type, ...` (stream.resource.constants)."""
@@ -428,6 +538,14 @@ class ConstantValueList(Directive):
             if not p.accept(","):
                 break
         st.op.syntax_attrs[values] = "[" + ", ".join(texts) + "]"
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        results, sizes, values = _names(args)
+        texts = split_top_level(st.attrs.get(values, "[]")[1:-1])
+        rest = list(st.groups.get(sizes, []))
+        out.word(", ".join(f"{out.printer.take_dims(r.type, rest)} = {t}"
+                           for r, t in zip(st.result_groups.get(results, []), texts,
+                                           strict=False)))
 
 
 class DispatchResources(Directive):
@@ -452,6 +570,17 @@ class DispatchResources(Directive):
                 break
         st.op.syntax_attrs[accesses] = "[" + ", ".join(modes) + "]"
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        resources, _, sizes, offsets, lengths, accesses = _names(args)
+        g = st.groups
+        modes = st.attrs.get(accesses, "[]")[1:-1].split(", ")
+        items = []
+        for i, value in enumerate(g.get(resources, [])):
+            items.append(f"{modes[i] if i < len(modes) else 'rw'} {value.name}"
+                         f"[{g[offsets][i].name} for {g[lengths][i].name}] : {value.type}"
+                         f"{{{g[sizes][i].name}}}")
+        out.word(", ".join(items))
+
 
 class DispatchOperands(Directive):
     """`(%a[%o to %e for %l], %n)` (stream.async.call)."""
@@ -471,6 +600,21 @@ class DispatchOperands(Directive):
 
         p.paren_list(item)
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        operands, offsets, ends, lengths = _names(args)
+        offs, es, ls = (iter(st.groups.get(g, [])) for g in (offsets, ends, lengths))
+        items = []
+        n_ranges = len(st.groups.get(offsets, []))
+        for value in st.groups.get(operands, []):
+            if n_ranges and out.printer.n_dims(value.type):
+                items.append(f"{value.name}[{next(offs).name} to {next(es).name} for "
+                             f"{next(ls).name}]")
+                n_ranges -= 1
+            else:
+                items.append(value.name)
+        out.tight()
+        out.word("(" + ", ".join(items) + ")")
+
 
 class CollectiveParam(Directive):
     """Optional `source(%p)` / `target(%p)` of stream.async.collective."""
@@ -485,6 +629,11 @@ class CollectiveParam(Directive):
                 p.expect(")")
                 return
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        values = st.groups.get(args[1][1], [])
+        if values:
+            out.word(f"source({values[0].name})")
+
 
 class TypeAlias(Directive):
     """`T` or `Tencoding as Tstorage` (hal.tensor.import/export)."""
@@ -498,6 +647,13 @@ class TypeAlias(Directive):
             storage = p.parse_type()
         st.op.syntax_attrs[encoding] = enc
         st.types.setdefault(group, []).append((storage, off))
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        (_, encoding), (_, group) = args
+        values = st.groups.get(group) or st.result_groups.get(group) or []
+        storage = values[0].type if values else ""
+        enc = st.attrs.get(encoding, storage)
+        out.word(storage if enc == storage else f"{enc} as {storage}")
 
 
 class DynamicIndexList(Directive):
@@ -520,6 +676,14 @@ class DynamicIndexList(Directive):
             p.expect("]")
         st.op.syntax_attrs[static] = "array<i64" + (": " if items else "") + \
             ", ".join(items) + ">"
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        values, static = _names(args)
+        dynamic = iter(st.groups.get(values, []))
+        text = st.attrs.get(static, "array<i64>")
+        items = text[text.find(":") + 1:-1].split(",") if ":" in text else []
+        out.word("[" + ", ".join(next(dynamic).name if i.strip() == "-9223372036854775808"
+                                 else i.strip() for i in items) + "]")
 
 
 class ResultTypes(Directive):
@@ -597,6 +761,19 @@ class FunctionSignature(Directive):
         st.op.syntax.signature = p.source_text(start, p.pos)
         st.entry_args[body] = decls
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        ftype, body = _names(args)
+        out.tight()
+        sig = st.op.syntax.signature
+        if not sig:
+            regions = st.regions.get(body, [])
+            block = regions[0].blocks[0] if regions and regions[0].blocks else None
+            params = ", ".join(f"{a.name}: {a.type}" for a in block.arguments) \
+                if block is not None else st.attrs.get(ftype, "() -> ()").split(") ->")[0][1:]
+            results = st.attrs.get(ftype, "() -> ()").split(") -> ", 1)[-1]
+            sig = f"({params})" + ("" if results == "()" else f" -> {results}")
+        out.word(sig)
+
 
 class ScfFor(Directive):
     """`%i = %lb to %ub step %s (: T)? (iter_args(%a = %init, ...) -> (T, ...))? {body}`."""
@@ -636,6 +813,26 @@ class ScfFor(Directive):
         st.types.setdefault(results, [])
         st.regions.setdefault(body, []).append(p.parse_region(st.op, decls, False))
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        lb, ub, step, inits, results, body = _names(args)
+        region = st.regions.get(body, [None])[0]
+        block_args = region.blocks[0].arguments if region is not None and region.blocks else []
+        g = st.groups
+        iv = block_args[0] if block_args else None
+        out.word(f"{iv.name if iv else '%iv'} = {g[lb][0].name} to {g[ub][0].name} step "
+                 f"{g[step][0].name}")
+        if iv is not None and iv.type != "index":
+            out.punct(":")
+            out.word(iv.type)
+        if g.get(inits):
+            pairs = ", ".join(f"{a.name} = {v.name}" for a, v in zip(block_args[1:], g[inits],
+                                                                   strict=False))
+            out.word(f"iter_args({pairs})")
+            out.punct("->")
+            out.word("(" + ", ".join(r.type for r in st.result_groups.get(results, [])) + ")")
+        if region is not None:
+            out.region(region, entry_args=False)
+
 
 class ScfWhile(Directive):
     """`(%a = %init, ...) : (T) -> (T) {before} do {after}`."""
@@ -663,6 +860,23 @@ class ScfWhile(Directive):
         st.regions.setdefault(before, []).append(p.parse_region(st.op, decls, False))
         p.expect("do")
         st.regions.setdefault(after, []).append(p.parse_region(st.op, [], False))
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        inits, results, before, after = _names(args)
+        first = st.regions.get(before, [None])[0]
+        block_args = first.blocks[0].arguments if first is not None and first.blocks else []
+        values = st.groups.get(inits, [])
+        out.word("(" + ", ".join(f"{a.name} = {v.name}" for a, v in zip(block_args, values,
+                                                                       strict=False)) + ")")
+        out.punct(":")
+        out.word("(" + ", ".join(v.type for v in values) + ")")
+        out.punct("->")
+        out.word("(" + ", ".join(r.type for r in st.result_groups.get(results, [])) + ")")
+        if first is not None:
+            out.region(first, entry_args=False)
+        out.word("do")
+        for region in st.regions.get(after, []):
+            out.region(region)
 
 
 class SwitchCases(Directive):
@@ -703,6 +917,19 @@ class SwitchCases(Directive):
             p.expect(")")
         st.successors.append((block, group, first, len(values)))
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        default_ops, case_values, case_ops = _names(args)
+        text = st.attrs.get(case_values, "")
+        values = text[text.find("[") + 1:text.find("]")].split(", ") if text else []
+        dests = [d for group in st.successors.values() for d in group]
+        items = []
+        for i, (block, operands) in enumerate(dests):
+            label = "default" if i == 0 else values[i - 1]
+            ops = f"({', '.join(v.name for v in operands)} : " \
+                f"{', '.join(v.type for v in operands)})" if operands else ""
+            items.append(f"{label}: {block.label}{ops}")
+        out.word(", ".join(items))
+
 
 class SelectTypes(Directive):
     """arith.select: `: T` or `: i1, T` (a vector condition's type first)."""
@@ -735,6 +962,13 @@ class TiedFunctionResults(Directive):
         p.expect("->")
         _shaped_results(p, st, operands, results, None)
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        operands, results = _names(args)
+        values = st.groups.get(operands, [])
+        out.word("(" + ", ".join(v.type for v in values) + ")")
+        out.punct("->")
+        out.word(_tied_list(st, values, st.result_groups.get(results, []), None))
+
 
 class CountRegion(Directive):
     """flow.dispatch.region: optional `count(%a: index, ...) -> (index, index, index) {..}`."""
@@ -748,6 +982,15 @@ class CountRegion(Directive):
         p.expect("->")
         p.parse_result_type_list()
         st.regions[name].append(p.parse_region(st.op, decls, False))
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        for region in st.regions.get(args[0][1], []):
+            out.word("count")
+            out.tight()
+            out.block_args(region)
+            out.punct("->")
+            out.word("(index, index, index)")
+            out.region(region, entry_args=False)
 
 
 class ShapedResults(Directive):
@@ -766,6 +1009,12 @@ class ShapedResults(Directive):
                 break
         p.expect(")")
 
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        results, dims = _names(args)
+        rest = list(st.groups.get(dims, []))
+        out.word("(" + ", ".join(out.printer.take_dims(r.type, rest)
+                                 for r in st.result_groups.get(results, [])) + ")")
+
 
 class GenericBody(Directive):
     """linalg.generic: `ins(..) outs(..) (attrs = {...})? {region}`; the trait dictionary
@@ -778,6 +1027,11 @@ class GenericBody(Directive):
             p.expect("=")
             p.parse_attribute("any")
         st.regions.setdefault(body, []).append(p.parse_region(st.op, [], False))
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        InsOuts.print(self, out, st, args)  # type: ignore[arg-type]
+        for region in st.regions.get(args[2][1], []):
+            out.region(region)
 
 
 def _ins_outs(p: Parser, st: OpState, inputs: str, outputs: str) -> None:
@@ -806,6 +1060,14 @@ class InsOuts(Directive):
     def parse(self, p: Parser, st: OpState, args: Args) -> None:
         inputs, outputs = _names(args)
         _ins_outs(p, st, inputs, outputs)
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        inputs, outputs = _names(args)[:2]
+        for word, group in (("ins", inputs), ("outs", outputs)):
+            values = st.groups.get(group, [])
+            if values:
+                out.word(f"{word}(" + ", ".join(v.name for v in values) + " : " +
+                         ", ".join(v.type for v in values) + ")")
 
 
 CUSTOM: dict[str, Any] = {

@@ -52,9 +52,9 @@ from placement.ir.lexer import (
 )
 
 T = TypeVar("T")
+_NONE: list[Value] = []
 _OPEN = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _CLOSE = {")", "]", "}", ">"}
-_MAX_RESULTS = 1 << 20
 
 
 class NotedError(PlacementError):
@@ -268,6 +268,16 @@ class Parser:
     def parse_type(self) -> str:
         """One type, as (alias-resolved) text."""
         i = self.pos
+        k = self.kinds[i]
+        if (k == BANG or k == BARE) and self.texts[i + 1] not in ("<", "::"):
+            # A one-token type (`!stream.timepoint`, `tensor<4xi32>`, `index`).
+            self.pos = i + 1
+            self.last_offset = self.starts[i]
+            text = self.texts[i]
+            if k == BARE and text in ("attributes", "to", "in", "as"):
+                self.pos = i
+                raise self.error(f"expected a type, found '{text}'")
+            return self.module.type_aliases.get(text) and self.module.resolve_type(text) or text
         if not self.at_type():
             got = self.texts[i] or "end of file"
             raise self.error(f"expected a type, found '{got}'")
@@ -433,7 +443,11 @@ class Parser:
     def _define(self, name: str, value: Value | list[Value], offset: int) -> None:
         scope = self.scopes[-1]
         if name in scope.values:
-            raise self.error_at(f"redefinition of SSA value '{name}'", offset)
+            prior = scope.values[name]
+            first = prior[0] if isinstance(prior, list) else prior
+            raise NotedError(f"redefinition of SSA value '{name}'", self.filename, self.source,
+                             offset, "previously defined here",
+                             first.loc.offset if first.loc is not None else offset)
         scope.values[name] = value
         values = value if isinstance(value, list) else [value]
         for i, v in enumerate(values):
@@ -518,6 +532,9 @@ class Parser:
     def _parse_alias(self) -> None:
         name_tok = self.pos
         name = self.texts[name_tok]
+        kind = "attribute" if self.kinds[name_tok] == HASH else "type"
+        if name in self.module.attribute_aliases or name in self.module.type_aliases:
+            raise self.error(f"redefinition of {kind} alias id '{name[1:]}'", name_tok)
         self.pos += 2
         start = self.pos
         end = self._value_end(start)
@@ -551,17 +568,21 @@ class Parser:
             out.append((name, count, off))
             if not self.accept(","):
                 break
-        self.expect("=")
+        if not self.accept("="):
+            raise self.error("expected '=' after SSA name")
         return out
 
     def _result_count(self) -> int:
+        """The N of `%x:N` (decimal or hex, 1 to 2^64-1, as MLIR reads it)."""
         text = self.texts[self.pos]
-        if self.kinds[self.pos] != NUMBER or not text.isdigit():
+        if self.kinds[self.pos] != NUMBER or "." in text:
             raise self.error("expected integer number of results")
-        if len(text) > 7 or int(text) == 0 or int(text) > _MAX_RESULTS:
-            raise self.error("invalid number of results")
+        value = int(text, 16) if text.startswith("0x") else int(text) if len(text) < 25 \
+            else 1 << 64
+        if value < 1 or value >= 1 << 64:
+            raise self.error("expected named operation to have at least 1 result")
         self.pos += 1
-        return int(text)
+        return value
 
     def _parse_op(self, block: Block) -> Operation:
         kinds, texts = self.kinds, self.texts
@@ -570,7 +591,9 @@ class Parser:
         result_names = self._result_names() if kinds[self.pos] == VALUE else []
         name_tok = self.pos
         k = kinds[name_tok]
-        n_results = sum(c for _, c, _ in result_names)
+        n_results = len(result_names)
+        if n_results and (n_results > 1 or result_names[0][1] != 1):
+            n_results = sum(c for _, c, _ in result_names)
         if k == STRING:
             op = Operation(texts[name_tok][1:-1], self._loc(start),
                            syntax=SyntaxInfo(start=start, generic=True))
@@ -756,22 +779,27 @@ class Parser:
         """Operands in ODS order with their written types checked; the result types."""
         group_start: dict[str, int] = {}
         segments: list[int] = []
+        bound, written_types = st.operands, st.types
         for decl in fmt.operands:
-            values = st.operands.get(decl.name, [])
-            group_start[decl.name] = len(op.operands)
+            name = decl.name
+            values = bound.get(name, _NONE)
+            group_start[name] = len(op.operands)
             segments.append(len(values))
-            written = st.types.get(decl.name)
-            if written is not None and len(written) != len(values):
+            written = written_types.get(name)
+            if written is None:
+                for value in values:
+                    add_use(op, value)
+                continue
+            if len(written) != len(values):
                 at = st.operand_offsets.get(decl.name) or [written[0][1] if written else
                                                            op.loc.offset]
                 raise self.error_at(f"custom op '{op.name}' number of operands and types do "
                                     f"not match: got {len(values)} operands and "
                                     f"{len(written)} types", at[0])
-            if written is not None:
-                offsets = st.operand_offsets[decl.name]
-                for value, (ty, _), off in zip(values, written, offsets, strict=True):
+            offsets = st.operand_offsets[decl.name]
+            for value, (ty, _), off in zip(values, written, offsets, strict=True):
+                if value.type != ty:
                     self.check_type(value, ty, off)
-            for value in values:
                 add_use(op, value)
         op.syntax.segments = segments
         for block, group, first, count in st.successors:
@@ -782,12 +810,10 @@ class Parser:
                 total = (min(later) if later else len(st.operands.get(group, []))) - first
             op.successors.append(block)
             op.successor_operands.append((group_start.get(group, 0) + first, total))
-        for name, regions in st.regions.items():
-            del name
+        for regions in st.regions.values():
             op.regions.extend(regions)
         types: list[str] = []
-        for index, (value_name, tied_to) in sorted(st.tied.items()):
-            del value_name
+        for index, (_, tied_to) in sorted(st.tied.items()):
             idx = next((i for i, v in enumerate(op.operands) if v is tied_to), None)
             if idx is not None:
                 op.tied[index] = idx
@@ -797,6 +823,8 @@ class Parser:
                 types.extend(t for t, _ in written)
                 continue
             rule = fmt.infer.get(decl.name)
+            if rule is None and decl.kind == "variadic":
+                continue
             if rule is None:
                 raise self.error_at(f"internal: no result type rule for '{op.name}' result "
                                     f"'{decl.name}'", op.loc.offset)
