@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fuzz_support import INPUTS
+from fuzz_support import INPUTS, known_failures
 
 from conftest import run_cli
 from placement.testing.agreement import ACCEPTED, REJECTED, our_verdict
@@ -70,7 +70,8 @@ def _check_no_internal_errors(kind: str, count: int, tmp_path: Path) -> None:
             if not ours.ok:
                 problems.append(f"{name}: {m!r}: {ours.status}: {ours.message}")
                 continue
-            accepted = ours.status == ACCEPTED
+            # The CLI rejects bytes that are not UTF-8 text or hold NUL before parsing.
+            accepted = ours.status == ACCEPTED and kind != "encoding"
         else:
             accepted = False  # not UTF-8: only the CLI sees the bytes
         problem = _cli_problem(m, tmp_path, accepted)
@@ -79,12 +80,14 @@ def _check_no_internal_errors(kind: str, count: int, tmp_path: Path) -> None:
     if problems:
         pytest.fail(f"{len(problems)} of {len(mutants)} {kind} mutants:\n" + "\n".join(
             problems[:15]))
-    # Not vacuous: the class produces bad input (and, except for the encoding, the CLI and the
-    # in-process path saw it).
-    assert kind == "encoding" or REJECTED in statuses
+    # Not vacuous: the in-process path saw what the class is for (legal re-layouts for
+    # line ends and one-line modules, bad input for the others; encoding: only the CLI).
+    expected = ACCEPTED if kind in ("line_ends", "one_line") else REJECTED
+    assert kind == "encoding" or expected in statuses, statuses
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", known_failures(
+    "test_mutants_give_located_errors_never_internal_ones", [(k, (k,)) for k in KINDS]))
 def test_mutants_give_located_errors_never_internal_ones(kind: str, tmp_path: Path) -> None:
     _check_no_internal_errors(kind, N_MUTANTS, tmp_path)
 
@@ -119,7 +122,8 @@ ORACLE_KINDS = tuple(k for k in KINDS if k != "encoding")
 
 
 @pytest.mark.usefixtures("iree_opt")
-@pytest.mark.parametrize("kind", ORACLE_KINDS)
+@pytest.mark.parametrize("kind", known_failures(
+    "test_what_iree_opt_accepts_we_accept", [(k, (k,)) for k in ORACLE_KINDS]))
 def test_what_iree_opt_accepts_we_accept(kind: str) -> None:
     _check_iree_opt_accepted_means_accepted(kind, N_ORACLE)
 
