@@ -116,3 +116,20 @@ def test_every_alias_of_the_shared_material_parses(path: object) -> None:
         p = AttributeParser(module)
         for name in module.attribute_aliases:
             assert not isinstance(p.parse(name), DialectAttr) or p.parse(name).params != ()
+
+
+def test_typed_access_and_located_errors() -> None:
+    from placement.diagnostics import PlacementError
+    from placement.ir import load
+
+    text = ("#d = #hal.device.promise<@g>\n"
+            "util.global private @g = dense<" + "9" * 5000 + "> : tensor<1xi64>\n"
+            "util.global private @h {stream.affinity = #d} : tensor<1xi64>\n")
+    module = load(text, "m.mlir")
+    g, h = module.top_level_ops()
+    value = h.attr_value("stream.affinity", module)
+    assert isinstance(value, DialectAttr) and str(value) == "#hal.device.promise<@g>"
+    assert h.attr_value("absent", module) is None
+    with pytest.raises(PlacementError) as err:
+        g.attr_value("initial_value", module)
+    assert err.value.render().startswith("m.mlir:2:26: error: invalid attribute value")

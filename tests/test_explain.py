@@ -127,7 +127,7 @@ def test_derivation_steps_name_rule_op_and_line() -> None:
                                        "4.4 result consumer", "4.2.2 tied result",
                                        "4.2.1 user executes"]
     assert steps[0].op == "%tied_0 = flow.dispatch @a" and steps[0].location == "case.mlir:16:3"
-    assert exp.derivations[0].origin_reason == "explicit affinity: its own `to` attribute"
+    assert exp.derivations[0].origin_reason == "explicit affinity: its own `target` attribute"
 
 
 def test_select_caller_empty_explained(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Union
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import LarkError
+from lark.exceptions import LarkError, VisitError
 
 from placement.diagnostics import PlacementError
 
@@ -555,11 +555,21 @@ def _no_alias(name: str) -> Value | None:
 def _parse(text: str, build: _Build) -> Value:
     try:
         tree = _parser().parse(text)
+        return build.transform(tree)
+    except VisitError as e:  # an error while building a value (e.g. an oversized integer)
+        inner = e.orig_exc
+        if isinstance(inner, PlacementError):
+            raise inner from None
+        meta = getattr(getattr(e, "obj", None), "meta", None)
+        offset = getattr(meta, "start_pos", 0) if meta is not None else 0
+        raise PlacementError(f"invalid attribute value: {inner}", "<attribute>", text,
+                             offset if isinstance(offset, int) else 0) from None
     except LarkError as e:
         offset = getattr(e, "pos_in_stream", None)
         raise PlacementError(f"cannot parse attribute or type '{text}'", "<attribute>", text,
                              offset if isinstance(offset, int) else 0) from None
-    return build.transform(tree)
+    except ValueError as e:  # int() past Python's digit limit, raised outside a visit
+        raise PlacementError(f"invalid attribute value: {e}", "<attribute>", text, 0) from None
 
 
 def parse_attribute(text: str) -> Value:
@@ -607,6 +617,16 @@ class AttributeParser:
             self._active.discard(text)
         self._cache[text] = value
         return value
+
+    def parse_at(self, text: str, offset: int) -> Value:
+        """`parse`, with errors located in the module's source (`offset`: where `text`
+        starts there)."""
+        try:
+            return self.parse(text)
+        except PlacementError as e:
+            inner = e.offset if e.source == text and e.offset is not None else 0
+            raise PlacementError(e.message, self.module.filename, self.module.source,
+                                 offset + inner) from None
 
     def try_parse(self, text: str) -> Value | None:
         """Like `parse`, but None when the text is not understood."""

@@ -126,6 +126,15 @@ class Operation:
         value = self.attributes.get(name)
         return value if value is not None else self.syntax_attrs.get(name)
 
+    def attr_value(self, name: str, module: Module) -> Any:
+        """The typed value (`placement.ir.attributes`) of attribute `name`, None when absent;
+        parsed once per text and module (aliases expanded); a malformed value is a located
+        error at its text in the source."""
+        text = self.attr(name)
+        if text is None:
+            return None
+        return module.attribute_value(text, self.syntax.start)
+
     @property
     def parent_op(self) -> Operation | None:
         """The op whose region holds this op, if any."""
@@ -251,6 +260,18 @@ class Module:
     comments: list[tuple[int, int]] = field(default_factory=list)
     implicit_root: bool = False
     alias_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def attribute_value(self, text: str, near: int = 0) -> Any:
+        """The typed value of an attribute or type text of this module (cached by text);
+        errors are located at the text's first occurrence at or after offset `near`."""
+        parser = self.__dict__.get("_attribute_parser")
+        if parser is None:
+            from placement.ir.attributes import AttributeParser
+
+            parser = AttributeParser(self)
+            self.__dict__["_attribute_parser"] = parser
+        at = self.source.find(text, near)
+        return parser.parse_at(text, at if at >= 0 else near)
 
     @property
     def body(self) -> Block:
