@@ -49,6 +49,7 @@ class Mutant:
     note: str
     text: str | None  # None only for `encoding` mutants that are not UTF-8
     data: bytes
+    offset: int | None = None  # `encoding`: where the bytes were inserted
 
     def __repr__(self) -> str:
         return f"mutate(text, {self.seed}, {self.kind!r})  # {self.note}"
@@ -311,7 +312,7 @@ def mutate(text: str, seed: int, kind: str) -> Mutant:
             decoded: str | None = data.decode("utf-8")
         except UnicodeDecodeError:
             decoded = None
-        return Mutant(kind, seed, f"insert bytes {bad!r} at byte {i}", decoded, data)
+        return Mutant(kind, seed, f"insert bytes {bad!r} at byte {i}", decoded, data, i)
     mutated, note = _MUTATORS[kind](text, rng)
     return Mutant(kind, seed, note, mutated, mutated.encode("utf-8", "surrogatepass"))
 
