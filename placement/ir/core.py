@@ -260,6 +260,8 @@ class Module:
     comments: list[tuple[int, int]] = field(default_factory=list)
     implicit_root: bool = False
     alias_spans: list[tuple[int, int]] = field(default_factory=list)
+    # Source spans of ops erased since parsing (`placement.ir.rewrite`); the printer drops them.
+    erased: list[tuple[int, int]] = field(default_factory=list)
 
     def attribute_value(self, text: str, near: int = 0) -> Any:
         """The typed value of an attribute or type text of this module (cached by text);

@@ -459,7 +459,28 @@ def print_ir(module: Module, force_all: bool = False) -> str:
                         continue
                     prev_end = child.syntax.end
                     stack.append(child)
+    edits += _erasures(module.source, module.erased, edits)
     return render(module, edits)
+
+
+def _erasures(source: str, spans: list[tuple[int, int]], edits: list[Edit]) -> list[Edit]:
+    """Edits deleting erased ops (with their line when they stood alone on it), except those
+    inside an op that is reprinted anyway or inside another erased op."""
+    out: list[Edit] = []
+    covered = sorted((e.start, e.end) for e in edits if e.end > e.start)
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if any(s <= start and end <= e for s, e in covered):
+            continue
+        line_start = source.rfind("\n", 0, start) + 1
+        if not source[line_start:start].strip():
+            start = line_start
+        line_end = source.find("\n", end)
+        line_end = len(source) if line_end < 0 else line_end
+        if not source[end:line_end].strip():
+            end = min(len(source), line_end + 1)
+        out.append(Edit(start, end, ""))
+        covered.append((start, end))
+    return out
 
 
 def _indent_of(source: str, offset: int) -> int:
