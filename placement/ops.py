@@ -291,7 +291,7 @@ def _collective_order(op: Operation, order: list[int]) -> list[int]:
 def _async_transfer_affinity(op: Operation) -> str | None:
     """stream.async.transfer (seed rule): staging ends take the other side's affinity."""
     src = op.attr("source_affinity") or op.attr("from")
-    dst = op.attr("result_affinity") or op.attr("to")
+    dst = op.attr("target_affinity") or op.attr("to")
     src_staging = bool(op.operands) and "<staging>" in op.operands[0].type
     dst_staging = bool(op.results) and "<staging>" in op.results[0].type
     if src_staging and dst_staging:
@@ -504,7 +504,7 @@ TABLE: dict[str, OpInfo] = {
     "stream.async.execute": _stream(ties=Ties.SYNTAX, attr_place=_EK,
                                     trailing_operand_keywords=("await",)),
     "stream.async.concurrent": _stream(ties=Ties.SYNTAX, attr_place=_EK),
-    "stream.async.transfer": OpInfo(affinity_attrs=("result_affinity", "to"), attr_place=_EK,
+    "stream.async.transfer": OpInfo(affinity_attrs=("target_affinity", "to"), attr_place=_EK,
                                     affinity_hook=_async_transfer_affinity),
     "stream.async.load": OpInfo(attr_place=_EK),
     "stream.async.store": OpInfo(attr_place=_EK, reorder_operands=_fill_order),
@@ -1073,11 +1073,11 @@ FORMATS: dict[str, _S] = {
                                   "op:angle affinity", infer=(("result", "target"),)),
     "stream.async.transfer": _S("(`on` `(` $execution_affinity^ `)`)? $source `:` "
                                 "type($source) `` `{` $source_size `}` (`from` `(` "
-                                "$source_affinity^ `)`)? `->` (`to` `(` $result_affinity^ "
+                                "$source_affinity^ `)`)? `->` (`to` `(` $target_affinity^ "
                                 "`)`)? type($result) `` `{` $result_size `}` "
                                 "attr-dict-with-keyword", "source source_size result_size",
                                 "result",
-                                "execution_affinity source_affinity result_affinity"),
+                                "execution_affinity source_affinity target_affinity"),
     "stream.async.cast": _S(_AFF + " $source `:` type($source) `{` $source_size `}` `->` "
                             "type($result) `{` $result_size `}` attr-dict",
                             "source source_size result_size", "result", "affinity"),
@@ -1144,8 +1144,8 @@ FORMATS: dict[str, _S] = {
         "value target target_dims* offsets* sizes* strides*", "",
         "static_offsets static_sizes static_strides"),
     "iree_tensor_ext.dispatch.workgroup_count_from_slice": _S(
-        "`(` $operands `)` attr-dict", "operands*", "results*",
-        infer=(("results", "#index"),)),
+        "`(` $operands `)` attr-dict", "operands*", "x y z",
+        infer=(("x", "=index"), ("y", "=index"), ("z", "=index"))),
     "iree_tensor_ext.dispatch.workload.ordinal": _S(
         "attr-dict $operand `,` $ordinal `:` type($operand)", "operand", "result", "ordinal",
         infer=(("result", "=index"),)),

@@ -432,6 +432,11 @@ class CompiledSyntax:
     isolated: bool
     segments: bool
     declared_args: frozenset[str] = frozenset()  # regions whose entry args a custom declares
+    # The attributes whose `@refs` the custom form records in `op.symbols`, in format order,
+    # with their kinds; and the operand group that `tied_operands` indexes (the generic form
+    # fills `symbols` and `tied` from its properties through these).
+    symbol_attrs: tuple[tuple[str, str], ...] = ()
+    tied_group: str | None = None
 
     def parse(self, p: Parser, st: OpState) -> None:
         """Run the format over the parser's tokens."""
@@ -442,6 +447,59 @@ class CompiledSyntax:
         """Print an op through the format."""
         for directive in self.directives:
             directive.print(out, st)
+
+    def symbols_of(self, attrs: dict[str, str]) -> list[str]:
+        """The `@refs` the custom form would record for these attribute values."""
+        out: list[str] = []
+        for name, kind in self.symbol_attrs:
+            text = attrs.get(name)
+            if text is None:
+                continue
+            refs = [symbol_of(text)] if kind == "symname" else [text] if kind == "symref" \
+                else [m.group() for m in _SYMBOL_REF.finditer(text)]
+            out.extend(r for r in refs if r not in out)  # `@a as(@a)` is `@a`
+        return out
+
+    def group_spans(self, n_operands: int, segments: list[int] | None
+                    ) -> dict[str, tuple[int, int]] | None:
+        """(start, length) of each operand group of an op with `n_operands` operands, from
+        its `operandSegmentSizes` or, without them, when at most one group is not single."""
+        sizes: list[int]
+        if segments is not None and len(segments) == len(self.operands):
+            sizes = segments
+        else:
+            open_groups = [d for d in self.operands if d.kind != "single"]
+            if len(open_groups) > 1:
+                return None
+            rest = n_operands - (len(self.operands) - len(open_groups))
+            sizes = [1 if d.kind == "single" else rest for d in self.operands]
+        if sum(sizes) != n_operands or min(sizes, default=0) < 0:
+            return None
+        out: dict[str, tuple[int, int]] = {}
+        start = 0
+        for decl, size in zip(self.operands, sizes, strict=True):
+            out[decl.name] = (start, size)
+            start += size
+        return out
+
+    def tied_of(self, attrs: dict[str, str], segments: list[int] | None) -> dict[int, int]:
+        """result -> operand index from a `tied_operands = [i : index, ...]` property (-1:
+        untied); indices count from the start of the tied operand group."""
+        text = attrs.get("tied_operands")
+        if not text:
+            return {}
+        base = 0
+        if self.tied_group is not None:
+            for k, decl in enumerate(self.operands):
+                if decl.name == self.tied_group:
+                    break
+                base += segments[k] if segments and k < len(segments) else 1
+        out: dict[int, int] = {}
+        for index, m in enumerate(_INDEX_ITEM.finditer(text)):
+            value = int(m.group(1))
+            if value >= 0:
+                out[index] = base + value
+        return out
 
 
 def symbol_of(text: str) -> str:
@@ -459,6 +517,9 @@ def symbol_string(text: str) -> str:
 
 
 _PLAIN_SYMBOL = re.compile(r"[A-Za-z_$.\-][\w$.\-]*\Z")
+_REF_PART = r'@(?:"(?:[^"\\]|\\.)*"|[\w$.\-]+)'
+_SYMBOL_REF = re.compile(_REF_PART + r"(?:::" + _REF_PART + r")*")
+_INDEX_ITEM = re.compile(r"(-?\d+)(?:\s*:\s*index)?")
 _FORMAT_TOKEN = re.compile(
     r"\s*(?:(`[^`]*`)|(\$\w+\^?)|(custom<\w+>)|(attr-dict-with-keyword|attr-dict|"
     r"functional-type|type|ref|qualified|regions|results)|(\(|\)\?|\)|:|,|\^))")
@@ -512,12 +573,13 @@ class _Compiler:
         return out
 
     def _merge_literals(self) -> None:
-        """`=` `` `>` is one `=>` token in MLIR's lexer (so are `::` and `->`)."""
+        """`:` `` `:` is one `::` token in MLIR's lexer (so is `->`); `=` `` `>` stays two
+        tokens (MLIR has no `=>` token: `= >` and `=\n>` are read alike)."""
         toks = self.tokens
         i = 0
         while i + 2 < len(toks):
             pair = toks[i][1:-1] + toks[i + 2][1:-1]
-            if toks[i + 1] == "``" and pair in ("=>", "::", "->") and \
+            if toks[i + 1] == "``" and pair in ("::", "->") and \
                     toks[i].startswith("`") and toks[i + 2].startswith("`"):
                 toks[i:i + 3] = [f"`{pair}`"]
             i += 1
@@ -539,7 +601,31 @@ class _Compiler:
             self.name, self.syntax, list(self.operands.values()), list(self.results.values()),
             self.attrs, list(self.regions.items()), self.successors, directives,
             dict(self.syntax.infer), self.syntax.isolated, segments,
-            frozenset(self.declared))
+            frozenset(self.declared), tuple(self._symbol_attrs(directives)),
+            self._tied_group(directives))
+
+    def _symbol_attrs(self, directives: list[Directive]) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for d in directives:
+            if isinstance(d, AttrRef) and d.kind in ("symref", "symname"):
+                out.append((d.name, d.kind))
+            elif isinstance(d, Group):
+                out.extend(self._symbol_attrs(d.elements + d.otherwise))
+            elif isinstance(d, Custom):
+                out.extend((n, self.attrs.get(n, "any")) for k, n in d.args
+                           if k == "attr" and n != "tied_operands" and
+                           self.attrs.get(n, "any") in ("symref", "symname", "any"))
+        return out
+
+    def _tied_group(self, directives: list[Directive]) -> str | None:
+        """The first operand group of the custom directive that spells tied results."""
+        for d in directives:
+            if isinstance(d, Custom) and any(k == "result" or n == "tied_operands"
+                                             for k, n in d.args):
+                for k, n in d.args:
+                    if k in ("operand", "ref-operand"):
+                        return n
+        return None
 
     def _elements(self, top: bool) -> list[Directive]:
         out: list[Directive] = []

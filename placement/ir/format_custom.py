@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from placement.ir.format import OpState, PrintState
+from placement.ir.format import OpState, PrintState, symbol_of
 
 if TYPE_CHECKING:
     from placement.ir.core import Value
@@ -172,13 +172,16 @@ class SymbolAlias(Directive):
         sym_name, ref = _names(args)
         text, _ = p.parse_attribute("symname")
         st.op.syntax_attrs[sym_name] = text
-        st.op.symbols.append("@" + text.strip('"'))
+        name = symbol_of(text)
+        st.op.symbols.append(name)
+        target = name  # without `as`, the alias names the symbol itself (as IREE reads it)
         if p.accept("as"):
             p.expect("(")
             target, _ = p.parse_attribute("symref")
             p.expect(")")
-            st.op.syntax_attrs[ref] = target
-            st.op.symbols.append(target)
+            if target != name:
+                st.op.symbols.append(target)
+        st.op.syntax_attrs[ref] = target
 
     def print(self, out: Out, st: PrintState, args: Args) -> None:
         sym_name, ref = _names(args)

@@ -42,7 +42,7 @@ _TOKEN_PATTERN = (
   | (?P<bang>![A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%]*>)?)
   | (?P<number>0x[0-9A-Fa-f]+|\d+(?:\.\d*(?:[eE][+-]?\d+)?)?)
   | (?P<bare>[A-Za-z_][\w$]*\.[\w$.]*|[A-Za-z_][\w$]*(?:<[^<>"\n(){}\[\]%]*>)?)
-  | (?P<punct>->|::|=>|>=|<=|==|\.\.\.|[(){}\[\]<>,=:*?+\-/|&~;!.])
+  | (?P<punct>->|::|>=|<=|==|\.\.\.|[(){}\[\]<>,=:*?+\-/|&~;!.])
   | (?P<bad>.)
     """
 )
@@ -59,6 +59,71 @@ class Tokens:
     texts: list[str] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
     comments: list[tuple[int, int]] = field(default_factory=list)
+
+
+# Pieces of an attribute or type text, for `normalize`: a string literal, a whitespace and
+# comment run, punctuation, a word (`tensor`, `4xi32`, `#a.b`, `-1`, `1.0e+00`), any other char.
+_NORM_PIECE_RE = re.compile(
+    r"""("(?:[^"\\\n]|\\.)*")|((?:\s|//[^\n\r]*)+)|(->|::|>=|<=|==|[(){}\[\]<>,=:])"""
+    r"""|((?:[^\s(){}\[\]<>,=:"/\-]|-(?!>)|/(?!/))+)|(.)""")
+_NEEDS_NORM_RE = re.compile(r"[\s/,=:]")
+_OPENERS = frozenset("([{<")
+_CLOSERS = frozenset(")]}>,")
+_SPACED = frozenset(("->", "=", "==", ">=", "<="))
+_norm_cache: dict[str, str] = {}
+
+
+def normalize(text: str) -> str:
+    """An attribute or type text spelled as MLIR prints it, whatever its layout: comments
+    dropped, no space inside brackets or before a comma, one after a comma and around `=` and
+    `->`, `value : type` (but `key:` after `<` tight: `readonly:tensor<..>`, `array<i32: 1>`),
+    none before `<` or around `::`, elsewhere one space where the text has any. Strings are
+    kept as written. Text already spelled so is returned unchanged."""
+    if _NEEDS_NORM_RE.search(text) is None:
+        return text
+    out = _norm_cache.get(text)
+    if out is None:
+        out = _norm_cache[text] = _normalize(text)
+    return out
+
+
+def _normalize(text: str) -> str:
+    pieces: list[str] = []
+    gaps: list[bool] = []  # gaps[k]: whitespace or a comment stood before pieces[k]
+    gap = False
+    for m in _NORM_PIECE_RE.finditer(text):
+        if m.lastindex == 2:
+            gap = True
+            continue
+        pieces.append(m.group())
+        gaps.append(gap)
+        gap = False
+    out: list[str] = []
+    tight_colon = -1  # index of a `key:` colon (a word right after `<`)
+    for k, b in enumerate(pieces):
+        if k == 0:
+            out.append(b)
+            continue
+        a = pieces[k - 1]
+        if b == ":" and k >= 2 and pieces[k - 2] == "<" and a[:1].isalpha():
+            tight_colon = k
+        if b in _CLOSERS or a in _OPENERS or a == "::" or b == "::":
+            sep = ""
+        elif a == ",":
+            sep = " "
+        elif a in _SPACED or b in _SPACED:
+            sep = " "
+        elif b == ":":
+            sep = "" if tight_colon == k else " "
+        elif a == ":":
+            sep = ("" if b[:1].isalpha() else " ") if tight_colon == k - 1 else " "
+        elif b == "<":
+            sep = ""
+        else:
+            sep = " " if gaps[k] else ""
+        out.append(sep)
+        out.append(b)
+    return "".join(out)
 
 
 def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:

@@ -48,6 +48,7 @@ from placement.ir.lexer import (
     STRING,
     SYMBOL,
     VALUE,
+    normalize,
     tokenize,
 )
 
@@ -234,6 +235,10 @@ class Parser:
         """Source text from the start of token i to the end of token j-1."""
         return self.source[self.starts[i]:self._end_of(j - 1)]
 
+    def _value_text(self, i: int, j: int) -> str:
+        """The attribute or type value of tokens [i, j), as MLIR spells it (`normalize`)."""
+        return normalize(self.texts[i] if j == i + 1 else self._text(i, j))
+
     def _value_end(self, i: int) -> int:
         """Index past one attribute or type value starting at token i."""
         kinds, texts = self.kinds, self.texts
@@ -277,6 +282,7 @@ class Parser:
             if k == BARE and text in ("attributes", "to", "in", "as"):
                 self.pos = i
                 raise self.error(f"expected a type, found '{text}'")
+            text = normalize(text)
             return self.module.type_aliases.get(text) and self.module.resolve_type(text) or text
         if not self.at_type():
             got = self.texts[i] or "end of file"
@@ -284,7 +290,7 @@ class Parser:
         end = self._value_end(i)
         self.pos = end
         self.last_offset = self.starts[i]
-        return self.module.resolve_type(self._text(i, end))
+        return self.module.resolve_type(self._value_text(i, end))
 
     def paren_list(self, item: Callable[[], T], open_: str = "(", close: str = ")") -> list[T]:
         """`( item, item, ... )` (possibly empty)."""
@@ -322,7 +328,7 @@ class Parser:
             return self.texts[i], None
         if kind == "angle":
             self.pos = self._skip_balanced(i)
-            return self._text(i, self.pos), None
+            return self._value_text(i, self.pos), None
         if kind == "symname":
             self.pos += 1
             text = self.texts[i][1:]
@@ -332,9 +338,9 @@ class Parser:
         if kind == "typed" and self._is(end, ":"):
             tstart = end + 1
             end = self._value_end(tstart)
-            typ = self.module.resolve_type(self._text(tstart, end))
+            typ = self.module.resolve_type(self._value_text(tstart, end))
         self.pos = end
-        text = self._text(i, end)
+        text = self._value_text(i, end)
         if kind == "typed" and typ is None:
             typ = self.alias_types.get(text) or _implied_type(text)
         return text, typ
@@ -540,9 +546,10 @@ class Parser:
         end = self._value_end(start)
         if self.kinds[name_tok] == HASH and self._is(end, ":"):
             tend = self._value_end(end + 1)
-            self.alias_types[name] = self.module.resolve_type(self._text(end + 1, tend))
+            self.alias_types[name] = self.module.resolve_type(self._value_text(end + 1,
+                                                                               tend))
             end = tend
-        value = self._text(start, end)
+        value = self._value_text(start, end)
         self.pos = end
         if self.kinds[name_tok] == HASH:
             self.module.attribute_aliases[name] = value
@@ -685,7 +692,27 @@ class Parser:
                                 f"{len(types)}", op.loc.offset)
         for value, (ty, off) in zip(op.operands, types, strict=True):
             self.check_type(value, ty, off)
+        self._generic_semantics(op)
         return [t for t, _ in results]
+
+    def _generic_semantics(self, op: Operation) -> None:
+        """What the op's custom form records besides its attributes (symbol references, tied
+        results), read from the generic form's properties as the custom format would."""
+        fmt = optable.syntax_of(optable.canonical_name(op.name))
+        if fmt is None:
+            return
+        props = op.syntax_attrs
+        op.symbols = fmt.symbols_of(props)
+        seg_text = props.get("operandSegmentSizes")
+        segments = [int(x) for x in re.findall(r"-?\d+", seg_text.partition(":")[2])] \
+            if seg_text else None
+        op.tied = fmt.tied_of(props, segments)
+        if op.successors and fmt.successors and not any(n for _, n in op.successor_operands):
+            # `"cf.br"(%a)[^bb1]`: successor operands are operand groups, as the format says.
+            spans = fmt.group_spans(len(op.operands), segments)
+            groups = list(fmt.successors.values())
+            if spans is not None and len(groups) == len(op.successors):
+                op.successor_operands = [spans.get(g, (0, 0)) for g in groups]
 
     def _generic_successor(self, op: Operation) -> None:
         block = self.parse_successor()
@@ -758,7 +785,7 @@ class Parser:
             if self.accept("="):
                 i = self.pos
                 end = self._typed_end(i)
-                target[key] = self._text(i, end)
+                target[key] = self._value_text(i, end)
                 self.pos = end
             else:
                 target[key] = ""
