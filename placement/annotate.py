@@ -1,7 +1,8 @@
 """What `--iree-stream-annotate-affinities` prints (spec section 7), from an engine's Solution.
 
-`compute_annotations(module, solution)` computes, per op, the three attribute families; `annotate`
-turns them into printer edits. Engines are chosen by name in `solve_module`.
+`compute_annotations(module, solution)` computes, per op, the three attribute families;
+`apply_annotations` sets them on the IR with the Rewriter and `annotate_text` prints the result
+with `print_ir`. Engines are chosen by name in `solve_module`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from placement import ops as optable
 from placement.affinity import default_affinity, requires_affinity, value_scope_op
 from placement.ir.core import Module, Operation, Value
 from placement.ir.explorer import Explorer, is_affinity_type, is_affinity_typed
-from placement.ir.printer import Edit, render, set_attributes, updated_attributes
+from placement.ir.printer import print_ir
+from placement.ir.rewrite import Rewriter
 from placement.ops import Role
 from placement.solution import Kind, Solution, State
 
@@ -114,26 +116,18 @@ def compute_annotations(module: Module, solution: Solution) -> list[OpAnnotation
     return out
 
 
-def annotation_edits(module: Module, anns: list[OpAnnotation]) -> list[Edit]:
-    """Printer edits writing the annotations (and removing stale ones from the input)."""
-    edits: list[Edit] = []
+def apply_annotations(module: Module, anns: list[OpAnnotation]) -> None:
+    """Set the annotations as attributes on the IR (a transform through the Rewriter), and
+    remove stale ones from ops that now get none, so that re-running is idempotent."""
+    rewriter = Rewriter(module)
     annotated = {id(a.op) for a in anns}
     for ann in anns:
-        edits.extend(_op_edits(module, ann.op, ann.attributes()))
-    # Stale annotations on ops that now get none are removed, so re-running is idempotent.
+        for name, text in ann.attributes().items():
+            rewriter.set_attribute(ann.op, name, text)
     for op in module.root.walk():
         if id(op) not in annotated and any(k in op.attributes for k in ALL_ATTR_NAMES):
-            edits.extend(_op_edits(module, op, dict.fromkeys(ALL_ATTR_NAMES)))
-    return edits
-
-
-def _op_edits(module: Module, op: Operation, updates: dict[str, str | None]) -> list[Edit]:
-    if optable.info(op).attr_place == optable.AttrPlace.GENERIC and not op.syntax.generic:
-        from placement.ir.generic import generic_form
-
-        attrs = updated_attributes(op, updates)
-        return [Edit(op.syntax.start, op.syntax.end, generic_form(module, op, attrs))]
-    return set_attributes(module, op, updates)
+            for name in ALL_ATTR_NAMES:
+                rewriter.set_attribute(op, name, None)
 
 
 ENGINES = ("fixpoint", "z3", "both")
@@ -159,5 +153,6 @@ def solve_module(module: Module, engine: str = "fixpoint", semantics: str = "see
 
 
 def annotate_text(module: Module, solution: Solution) -> str:
-    """The module printed with the solution's annotations."""
-    return render(module, annotation_edits(module, compute_annotations(module, solution)))
+    """The module printed with the solution's annotations (set on the module's IR)."""
+    apply_annotations(module, compute_annotations(module, solution))
+    return print_ir(module)

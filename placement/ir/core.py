@@ -120,6 +120,8 @@ class Operation:
     row: Any = None  # cache of the op-table row (placement.ops.info)
     # Changed since parsing: `placement.ir.printer.print_ir` prints it from the IR.
     modified: bool = False
+    # Only the attribute dictionary changed since parsing: only the dictionary is re-printed.
+    attributes_modified: bool = False
 
     def attr(self, name: str) -> str | None:
         """The source text of attribute `name`, from the dictionary or the syntax."""

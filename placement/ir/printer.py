@@ -141,7 +141,24 @@ def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]
     entries = updated_attributes(op, updates)
     if entries == op.attributes:
         return []
+    return attr_dict_edits(module, op, entries)
+
+
+def _always_generic(op: Operation) -> bool:
+    """Ops whose changed dictionary always prints the whole op in generic form (the op
+    table's choice for ops where the dictionary can read as an optional `{...}` group)."""
+    return optable.info(op).attr_place == optable.AttrPlace.GENERIC and not op.syntax.generic
+
+
+def attr_dict_edits(module: Module, op: Operation, entries: dict[str, str]) -> list[Edit]:
+    """Edits that replace the op's source attribute dictionary by `entries` (see
+    `set_attributes`): only the dictionary span, or the whole op in generic form where a new
+    dictionary would read as an absent optional `{...}` group."""
     syntax = op.syntax
+    if _always_generic(op):
+        from placement.ir.generic import generic_form
+
+        return [Edit(syntax.start, syntax.end, generic_form(module, op, entries))]
     text = format_attr_dict(entries) if entries else ""
     if syntax.attr_dict is not None:
         start, end = syntax.attr_dict
@@ -424,7 +441,8 @@ def _split(values: list[Any], decls: list[Any], segments: list[int]) -> dict[str
 
 def print_ir(module: Module, force_all: bool = False) -> str:
     """The module as text. By default source-preserving: ops marked `modified` (and new ops,
-    which have no source span) are printed from the IR, the rest is the user's text (comments
+    which have no source span) are printed from the IR, ops marked `attributes_modified` get
+    only their attribute dictionary re-printed, the rest is the user's text (comments
     removed). With `force_all`, every op is printed from the IR."""
     printer = IRPrinter(module)
     if force_all:
@@ -436,7 +454,10 @@ def print_ir(module: Module, force_all: bool = False) -> str:
             lines.append(printer.op(module.root))
         return "\n".join(lines) + "\n"
     edits: list[Edit] = []
-    stack = [module.root]
+    root = module.root
+    if root.attributes_modified and not root.modified and not module.implicit_root:
+        edits += attr_dict_edits(module, root, root.attributes)
+    stack = [root]
     while stack:
         op = stack.pop()
         for region in op.regions:
@@ -444,7 +465,14 @@ def print_ir(module: Module, force_all: bool = False) -> str:
                 prev_end = region.start + 1 if region.end else -1
                 for child in block.ops:
                     new = child.syntax.end == 0
-                    if new or child.modified:
+                    if child.attributes_modified and not (new or child.modified):
+                        edits += attr_dict_edits(module, child, child.attributes)
+                        if _always_generic(child) or child.syntax.attr_dict is None \
+                                and child.attributes and child.syntax.dict_needs_generic \
+                                and not child.syntax.generic:
+                            prev_end = child.syntax.end
+                            continue
+                    elif new or child.modified:
                         printer.indent = _indent_of(module.source, prev_end if new else
                                                     child.syntax.start)
                         text = printer.op(child)

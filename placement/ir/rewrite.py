@@ -130,7 +130,8 @@ class Rewriter:
         return len(moved)
 
     def set_attribute(self, op: Operation, name: str, text: str | None) -> None:
-        """Set (text) or remove (None) a discardable attribute of `op`."""
+        """Set (text) or remove (None) a discardable attribute of `op`; only its attribute
+        dictionary is re-printed (`Operation.attributes_modified`) unless more changes."""
         if text is None:
             if name not in op.attributes:
                 return
@@ -139,7 +140,7 @@ class Rewriter:
             if op.attributes.get(name) == text:
                 return
             op.attributes[name] = text
-        op.modified = True
+        op.attributes_modified = True
 
     def set_property(self, op: Operation, name: str, text: str | None) -> None:
         """Set (text) or remove (None) an inherent attribute of `op` (what its syntax spells)."""

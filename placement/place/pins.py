@@ -6,17 +6,18 @@ all already derive theirs, so a consumer is only pinned when pinning its produce
 carry the choice to it (after a few such rounds, all remaining mismatches at once). A final
 pass (modules with few pins) drops every pin that the others make redundant, so the set is
 irredundant there: removing any one pin changes a derived affinity.
-`pin_edits` is the one place that turns pins into printer edits.
+`render_pins` sets the pins on the IR with the Rewriter and prints it with `print_ir`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from placement.annotate import _op_edits, compute_annotations
+from placement.annotate import compute_annotations
 from placement.baseline.fixpoint import run_fixpoint
 from placement.ir.core import Module, Operation
-from placement.ir.printer import Edit, render
+from placement.ir.printer import Edit, print_ir, set_attributes
+from placement.ir.rewrite import Rewriter
 from placement.place.cost import Assignment
 from placement.place.problem import Problem
 
@@ -122,10 +123,13 @@ def pin_edits(module: Module, pins: list[tuple[Operation, str]]) -> list[Edit]:
     """Printer edits that write each pin as the op's `stream.affinity` attribute."""
     edits: list[Edit] = []
     for op, text in pins:
-        edits.extend(_op_edits(module, op, {PIN: text}))
+        edits.extend(set_attributes(module, op, {PIN: text}))
     return edits
 
 
 def render_pins(module: Module, pins: list[tuple[Operation, str]]) -> str:
-    """The module text with the pins written in."""
-    return render(module, pin_edits(module, pins))
+    """The module text with the pins written in (set on the module's IR, then printed)."""
+    rewriter = Rewriter(module)
+    for op, text in pins:
+        rewriter.set_attribute(op, PIN, text)
+    return print_ir(module)
