@@ -1257,3 +1257,12 @@ IREE313_TIED_EXPLICIT = ("stream.async.dispatch",)
 IREE313_ENTRY_OPERAND_OPS = ("stream.async.execute", "stream.async.concurrent")
 for _name in IREE313_ENTRY_OPERAND_OPS:
     IREE313_ROWS[_name] = replace(TABLE[_name], role=Role.REGION_BRANCH, region_branch=UNMODELLED)
+
+
+# The ops the IR transforms build (placement/transform/replicate.py), by name.
+BUILD_GLOBAL = "util.global"
+BUILD_INITIALIZER = "util.initializer"
+BUILD_GLOBAL_LOAD = "util.global.load"
+BUILD_GLOBAL_STORE = "util.global.store"
+BUILD_TRANSFER = "flow.tensor.transfer"
+BUILD_RETURN = "util.return"
