@@ -108,3 +108,28 @@ def test_globals_iree_does_not_replicate_are_located_errors() -> None:
     assert "is mutable" in err.value.render() and "w.mlir:9:1:" in err.value.render()
     with pytest.raises(PlacementError, match="no global @nope"):
         replicate_global(module, "@nope", [A, B])
+
+
+@pytest.mark.usefixtures("iree_opt")
+def test_place_emits_a_replicated_global_as_copies_and_resolving_gives_the_choice() -> None:
+    from placement.commands.place import PlaceFormat, run_place
+    from placement.model.place_cpsat import solve
+    from placement.place.problem import Options, build_problem
+
+    source = SOURCE.replace("util.global private mutable @m : tensor<10xf32>\n", "")
+    start = source.index("util.initializer")
+    source = source[:start] + source[source.index("}\n", start) + 2:]  # no store into @w
+    options = Options(replicate=True, storage_weight=0)
+    module = parse(source, "w.mlir")
+    problem = build_problem(module, solve_module(module, "fixpoint"), options)
+    result = solve(problem, 30)
+    assert result.place is not None
+    w = next(d for d in problem.decisions if d.is_global)
+    # By hand: @w is read on device_a (%1) and device_b (%2, %r); a free copy saves both moves.
+    assert [problem.devices[k] for k in result.place[w.index]] == [A, B]
+    text, code = run_place(module, "w.mlir", PlaceFormat.mlir, options, 30, False, False)
+    assert code == 0
+    run_iree_opt([], text)
+    sets = _sets(parse(text, "out.mlir"))
+    assert sets["@w"] == [A] and sets["@w_device_b"] == [B]
+    assert sets["%1"] == [A] and sets["%2"] == [B] and sets["%r"] == [B]

@@ -147,8 +147,7 @@ def _insertion_point(module: Module, explorer: Explorer, glob: Operation) -> Ope
 
 
 def _is_initializer(op: Operation) -> bool:
-    row = optable.info(op)
-    return row.role == Role.FUNCTION and symbol_name(op) is None
+    return optable.info(op).initializer
 
 
 def _in_initializer(op: Operation) -> bool:
