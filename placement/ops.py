@@ -195,6 +195,8 @@ class OpInfo:
         default=None, compare=False)
     # The op's part in the unified-encodings pass.
     encoding: EncodingRole = EncodingRole.NONE
+    # A copy of operand 0 (flow.tensor.clone, stream.async.clone): `place` runs it with its input.
+    clone: bool = False
     # util.initializer: runs once at load time (initializer sites weigh `init`, not `runtime`).
     initializer: bool = False
     # The op defines a symbol: its first `@name` is its own name, not a use.
@@ -371,7 +373,7 @@ TABLE: dict[str, OpInfo] = {
     "flow.tensor.alloca": _flow(attr_place=_EK),
     "flow.tensor.empty": _flow(attr_place=_EK),
     "flow.tensor.splat": _flow(attr_place=_EK),
-    "flow.tensor.clone": _flow(attr_place=_EK),
+    "flow.tensor.clone": _flow(attr_place=_EK, clone=True),
     "flow.tensor.slice": _flow(attr_place=_EK),
     "flow.tensor.update": _flow(ties=Ties.FIRST, attr_place=_EK,
                                 reorder_operands=_flow_update_order),
@@ -489,7 +491,7 @@ TABLE: dict[str, OpInfo] = {
     "stream.async.alloca": _stream(),
     "stream.async.constant": _stream(attr_place=_EK),
     "stream.async.splat": _stream(attr_place=_EK),
-    "stream.async.clone": _stream(attr_place=_EK, encoding=EncodingRole.CLONE),
+    "stream.async.clone": _stream(attr_place=_EK, encoding=EncodingRole.CLONE, clone=True),
     "stream.async.slice": _stream(attr_place=_EK),
     "stream.async.fill": _stream(ties=Ties.FIRST, attr_place=_EK, reorder_operands=_fill_order),
     "stream.async.update": _stream(ties=Ties.FIRST, attr_place=_EK,
@@ -1257,3 +1259,12 @@ IREE313_TIED_EXPLICIT = ("stream.async.dispatch",)
 IREE313_ENTRY_OPERAND_OPS = ("stream.async.execute", "stream.async.concurrent")
 for _name in IREE313_ENTRY_OPERAND_OPS:
     IREE313_ROWS[_name] = replace(TABLE[_name], role=Role.REGION_BRANCH, region_branch=UNMODELLED)
+
+
+# The ops the IR transforms build (placement/transform/replicate.py), by name.
+BUILD_GLOBAL = "util.global"
+BUILD_INITIALIZER = "util.initializer"
+BUILD_GLOBAL_LOAD = "util.global.load"
+BUILD_GLOBAL_STORE = "util.global.store"
+BUILD_TRANSFER = "flow.tensor.transfer"
+BUILD_RETURN = "util.return"

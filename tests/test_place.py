@@ -276,3 +276,44 @@ def test_dot_labels_cross_device_edges_with_their_bytes() -> None:
     red = [line for line in r.stdout.splitlines() if "color=red" in line]
     # %h (1x128xf32) crosses to @device_b, %y (1x16xf32) back to the export on @device_a.
     assert sorted(line.split('"')[1] for line in red) == ["512 B", "64 B"]
+
+
+# ------------------------------------------------------------------ clone chains collapse
+def _clone_chain_module(n_devices: int, clones: int) -> str:
+    devs = "".join(f"util.global private @d{k} : !hal.device\n" for k in range(n_devices))
+    chain = "".join(f"  %c{i + 1} = flow.tensor.clone %c{i} : tensor<8xf32>\n"
+                    for i in range(clones))
+    return f"""{devs}util.func public @main(%arg0: tensor<8xf32>, %arg1: tensor<4xf32>) -> tensor<8xf32> {{
+  %x = flow.tensor.transfer %arg0 : tensor<8xf32> to #hal.device.affinity<@d0>
+  %c0 = flow.dispatch @ex::@f(%x) : (tensor<8xf32>) -> tensor<8xf32>
+{chain}  %y = flow.tensor.transfer %arg1 : tensor<4xf32> to #hal.device.affinity<@d{n_devices - 1}>
+  %e = flow.dispatch @ex::@g(%c{clones}, %y) : (tensor<8xf32>, tensor<4xf32>) -> tensor<8xf32>
+  util.return %e : tensor<8xf32>
+}}
+"""
+
+
+@pytest.mark.parametrize("n_devices, clones, links", [
+    (2, 1, {}), (2, 3, {}), (3, 2, {}), (3, 2, {("d0", "d2"): 9}),
+    (3, 3, {("d0", "d2"): 9, ("d1", "d2"): 0}), (2, 2, {("d0", "d1"): 0}),
+])
+def test_clone_chains_collapse_and_keep_the_exhaustive_optimum(
+        n_devices: int, clones: int, links: dict[tuple[str, str], int]) -> None:
+    module = load(_clone_chain_module(n_devices, clones))
+    problem = build_problem(module, solve_module(module), Options(candidates="all",
+                                                                  links=links))
+    free = [d.index for d in problem.decisions if len(d.candidates) > 1]
+    assert len(free) == clones + 2  # the two dispatches and every clone
+    assert len(problem.free_groups()) == 2  # the first dispatch and its clones share one
+    # Exhaustive over every decision on its own (no collapse), against CP-SAT on the
+    # collapsed model.
+    best = None
+    place: Assignment = iree_assignment(problem)
+    for combo in itertools.product(*(problem.decisions[i].candidates for i in free)):
+        for i, k in zip(free, combo, strict=True):
+            place[i] = (k,)
+        value = objective(problem, evaluate(problem, place))
+        best = value if best is None or value < best else best
+    result = solve(problem, 30)
+    assert result.status == "OPTIMAL" and result.place is not None
+    assert objective(problem, evaluate(problem, result.place)) == best

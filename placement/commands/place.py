@@ -118,10 +118,21 @@ def run_place(module: Module, name: str, fmt: PlaceFormat, options: Options,
     unrealized: list[str] = []
     out = ""
     if fmt == PlaceFormat.mlir and not evaluate_only:
-        chosen = choose_pins(module, problem, place)
-        pins = len(chosen.pins)
+        if any(len(p) > 1 for p in place):
+            from placement.ir.printer import print_ir
+            from placement.ir.rewrite import Rewriter
+            from placement.place.replicas import emit_replicas
+
+            rw = Rewriter(module)
+            single = emit_replicas(module, problem, place, rw)
+            chosen = choose_pins(module, problem, single)
+            for op, text in chosen.pins:
+                rw.set_attribute(op, "stream.affinity", text)
+            out = print_ir(module)
+        else:
+            chosen = choose_pins(module, problem, place)
+            out = render_pins(module, chosen.pins)
         unrealized = [problem.decisions[i].label for i in chosen.unrealized]
-        out = render_pins(module, chosen.pins)
         for u in unrealized:
             sys.stderr.write(f"warning: the analysis does not derive the choice for {u}\n")
         return out, 0

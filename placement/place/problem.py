@@ -28,7 +28,7 @@ from placement.diagnostics import PlacementError
 from placement.ir.attributes import ShapedType, parse_type
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Value
 from placement.ir.explorer import Explorer, is_affinity_typed, symbol_name
-from placement.ops import EncodingRole, Role
+from placement.ops import Role
 from placement.solution import Kind, Solution
 
 DEFAULT_DIM = 1  # a dynamic dim without --dim counts as this many elements
@@ -484,7 +484,7 @@ def _collapse(b: _Builder, roots: _RootFinder) -> list[list[int]]:
             t = optable.tied_operand(op, r)
             if t is not None:
                 linked.append(t)
-        if optable.info(op).encoding == EncodingRole.CLONE:
+        if optable.info(op).clone:
             linked.append(0)
         for t in linked:
             if t >= len(op.operands):

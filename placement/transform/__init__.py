@@ -1,0 +1,1 @@
+"""IR transforms: they change a parsed module through `placement.ir.rewrite.Rewriter`."""
