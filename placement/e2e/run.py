@@ -133,8 +133,6 @@ def not_runnable(module_text: str) -> str:
         return "no device target"
     if devices != {"local"}:
         return "device(s) " + ", ".join(sorted(devices - {"local"})) + " are not local CPUs"
-    if len(_DEVICE_GLOBAL.findall(module_text)) > 1:
-        return "more than one device (runs one device only)"
     for backend, _fmt, config in _EXE_TARGET.findall(module_text):
         if backend == "vmvx":
             continue
@@ -148,11 +146,17 @@ def not_runnable(module_text: str) -> str:
     return ""
 
 
+def device_count(module_text: str) -> int:
+    """How many device globals the module declares (at least 1)."""
+    return max(1, len(_DEVICE_GLOBAL.findall(module_text)))
+
+
 def run_function(vmfb: bytes, entry: EntryPoint, params: bytes,
-                 device: str = "local-sync") -> tuple[ToolResult, list[bytes]]:
-    """Run one entry point on seeded inputs; the result and each output as `.npy` bytes."""
+                 devices: int = 1) -> tuple[ToolResult, list[bytes]]:
+    """Run one entry point on seeded inputs, with one `local-sync` device per device of the
+    module; the result and each output as `.npy` bytes."""
     files = {"module.vmfb": vmfb, "params.safetensors": params}
-    args = [f"--device={device}", "--module=module.vmfb",
+    args = ["--device=local-sync"] * devices + ["--module=module.vmfb",
             "--parameters=model=params.safetensors", f"--function={entry.name}"]
     for i, spec in enumerate(entry.inputs):
         files[f"in{i}.npy"] = _npy(spec.values(f"{entry.name}:{i}"))

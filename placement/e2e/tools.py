@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from placement.oracle import find_iree_opt
 
+_FRAME = re.compile(r"#\d+ 0x[0-9a-f]+ (.*?)(?: \S+\.cpp:\d+:\d+)?$")
 TOOLS = ("iree-opt", "iree-compile", "iree-run-module", "iree-cpuinfo")
 
 
@@ -50,11 +52,17 @@ class ToolResult:
         return self.returncode == 0
 
     def first_error(self) -> str:
-        """The first line that says `error`, else the first non-empty line of stderr."""
+        """The first line that says `error` (or an assertion), else, for a crash, the first
+        IREE/MLIR frame of the stack dump, else the first non-empty line of stderr."""
         lines = [ln.strip() for ln in self.stderr.splitlines() if ln.strip()]
         for ln in lines:
-            if "error" in ln.lower():
+            if "error" in ln.lower() or "Assertion" in ln:
                 return ln
+        if "Stack dump:" in self.stderr:
+            frames = [_FRAME.match(ln) for ln in lines]
+            names = [m.group(1) for m in frames if m and "llvm::sys" not in m.group(1)
+                     and ("iree_compiler" in m.group(1) or "mlir::" in m.group(1))]
+            return "crash (stack dump) in " + (names[0] if names else "an unknown frame")
         return lines[0] if lines else f"exit code {self.returncode}"
 
 

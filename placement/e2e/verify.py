@@ -7,7 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from placement.e2e.pipeline import Compiled, compile_stream_module
-from placement.e2e.run import entry_points, not_runnable, parameter_file, run_function
+from placement.e2e.run import (
+    device_count,
+    entry_points,
+    not_runnable,
+    parameter_file,
+    run_function,
+)
 from placement.e2e.storage import stored_bytes
 
 
@@ -84,9 +90,10 @@ def verify(original: str, unified: str, target_flags: tuple[str, ...] = ()) -> V
     if why or not before.ok or not after.ok:
         return result
     params = parameter_file(original)
+    devices = device_count(original)
     for entry in entry_points(original):
-        ref, ref_out = run_function(before.vmfb, entry, params)
-        got, got_out = run_function(after.vmfb, entry, params)
+        ref, ref_out = run_function(before.vmfb, entry, params, devices)
+        got, got_out = run_function(after.vmfb, entry, params, devices)
         if not ref.ok:
             result.runs.append(RunOutcome(entry.name, False,
                                           "un-unified run failed: " + ref.first_error()))
