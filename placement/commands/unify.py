@@ -57,7 +57,7 @@ def parse_budgets(items: list[str]) -> dict[str, int]:
 
 
 def unify_case(item: Loaded, policy: str, fmt: str, budgets: dict[str, int],
-               weights: Weights, rewrite_executables: bool,
+               weights: Weights,
                verify_failures: list[str] | None = None) -> tuple[UnifyResult, str]:
     """One case's result and the text it prints (MLIR or table; JSON is printed whole).
 
@@ -69,7 +69,7 @@ def unify_case(item: Loaded, policy: str, fmt: str, budgets: dict[str, int],
 
     result = unify_module(item.module, policy, weights, budgets)
     verify = verify_failures is not None
-    text = rewritten(result, rewrite_executables) if fmt == Format.MLIR or verify else ""
+    text = rewritten(result) if fmt == Format.MLIR or verify else ""
     if verify_failures is not None and not _verify_case(item, text):
         verify_failures.append(f"case {item.case.index}")
     if fmt == Format.MLIR:
@@ -95,8 +95,7 @@ def _verify_case(item: Loaded, unified: str) -> bool:
 
 
 def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
-              budgets: dict[str, int], weights: Weights,
-              rewrite_executables: bool = False) -> str:
+              budgets: dict[str, int], weights: Weights) -> str:
     """The text `placement unify` prints for one input text (the first error is raised)."""
     from placement.encoding.report import to_json_text
     from placement.inputs import split_cases
@@ -109,7 +108,7 @@ def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
             outputs.append("")  # an empty chunk stays empty
             continue
         result, text = unify_case(Loaded(case, load(case.text, filename)), policy, fmt,
-                                  budgets, weights, rewrite_executables)
+                                  budgets, weights)
         results.append(result)
         outputs.append(text)
     if fmt == Format.JSON:
@@ -133,11 +132,6 @@ def unify_command(
         "--weights", metavar="NAME=W,...",
         help="Cost weights, e.g. runtime=16,init=1 (also storage, encode, relayout, "
              "dynamic_dim).")] = "runtime=16,init=1",
-    rewrite_executables: Annotated[bool, typer.Option(
-        "--rewrite-executables",
-        help="Also retype the dispatched executables' bindings and duplicate executables "
-             "whose sites disagree, as IREE 3.13 does (off: real compiles of it fail).")
-    ] = False,
     verify: Annotated[bool, typer.Option(
         "--verify",
         help="Compile the input and the unified module with the real compiler (oracle extra), "
@@ -162,7 +156,7 @@ def unify_command(
     run = Run(input, output, split_input_file, empty_text=None)
     failures: list[str] | None = [] if verify else None
     done = run.each(lambda item: unify_case(item, policy.value, fmt.value, budgets, cost,
-                                            rewrite_executables, failures))
+                                            failures))
     if fmt == Format.JSON:
         run.finish(to_json_text([d[0] for d in done if d is not None]))
     else:

@@ -30,11 +30,10 @@ def unify_module(module: Module, policy: str = "optimal", weights: Weights | Non
                        solution.status)
 
 
-def rewritten(result: UnifyResult, rewrite_executables: bool = False) -> str:
+def rewritten(result: UnifyResult) -> str:
     """The module text after the rewrite."""
     return rewrite(result.analysis, result.assignment,
-                   skip_noop_reencode=result.policy != "iree",
-                   rewrite_executables=rewrite_executables)
+                   skip_noop_reencode=result.policy != "iree")
 
 
 _SPLIT = re.compile(r"^// -----[ \t]*$", re.MULTILINE)
