@@ -15,10 +15,11 @@ _COMMON = ("--iree-opt-data-tiling", "--iree-stream-experimental-unify-encoding-
 
 @dataclass(frozen=True)
 class Target:
-    """A named set of target flags for the recipe."""
+    """A named set of target flags for the recipe, and the HAL device they compile for."""
 
     name: str
     flags: tuple[str, ...]
+    device: str = "local"
 
 
 # Targets this machine (x86-64 with AVX2) can run; `haswell` is the AVX2 CPU of LLVM.
@@ -26,23 +27,26 @@ VMVX = Target("vmvx", ("--iree-hal-local-target-device-backends=vmvx",))
 HASWELL = Target("haswell", ("--iree-hal-local-target-device-backends=llvm-cpu",
                              "--iree-llvmcpu-target-cpu=haswell"))
 RUNNABLE_TARGETS = (VMVX, HASWELL)
+# Compile-only targets (no such device here): ROCm gfx942.
+GFX942 = Target("gfx942", ("--iree-rocm-target=gfx942",), "hip")
+COMPILE_ONLY_TARGETS = (GFX942,)
 
 
 _PROMISE = re.compile(r"#hal\.device\.promise<@([\w$.-]+)>")
 _BANNER = "// -----// IR Dump Before "
 
 
-def device_flags(source: str) -> tuple[str, ...]:
-    """One local device, or one named local device per device a source promises."""
+def device_flags(source: str, device: str = "local") -> tuple[str, ...]:
+    """One device, or one named device per device a source promises."""
     names = sorted(set(_PROMISE.findall(source)))
     if not names:
-        return ("--iree-hal-target-device=local",)
-    return tuple(f"--iree-hal-target-device={n}=local" for n in names)
+        return (f"--iree-hal-target-device={device}",)
+    return tuple(f"--iree-hal-target-device={n}={device}" for n in names)
 
 
 def build_stream_module(source: str, target: Target) -> tuple[str, str]:
     """(stream-level module text, "") or ("", first error line) for one source and target."""
-    result = run_tool("iree-compile", ["src.mlir", *_COMMON, *device_flags(source),
+    result = run_tool("iree-compile", ["src.mlir", *_COMMON, *device_flags(source, target.device),
                                        *target.flags, "-o", "/dev/null"],
                       {"src.mlir": source.encode()})
     text = result.stderr

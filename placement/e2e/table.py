@@ -40,12 +40,12 @@ def table(modules: Iterable[tuple[str, str]], policy: str = "optimal") -> str:
 
 def corpus_modules(shared: Path) -> list[tuple[str, str]]:
     """The five shared stream modules and every module the recipes build from `src/`."""
-    from placement.e2e.recipes import RUNNABLE_TARGETS, build_stream_module
+    from placement.e2e.recipes import COMPILE_ONLY_TARGETS, RUNNABLE_TARGETS, build_stream_module
 
     stream = shared / "corpus" / "stream"
     out = [(p.stem, p.read_text()) for p in sorted(stream.glob("*.mlir"))]
     for src in sorted((stream / "src").glob("*.mlir")):
-        for target in RUNNABLE_TARGETS:
+        for target in RUNNABLE_TARGETS + COMPILE_ONLY_TARGETS:
             text, error = build_stream_module(src.read_text(), target)
             if not error:
                 out.append((f"{src.stem} ({target.name})", text))
