@@ -109,12 +109,54 @@ def test_shared_module_optimal_compiles_where_input_does(name: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["vmvx", "haswell"])
+@pytest.mark.parametrize("target", ["vmvx", "haswell", "gfx942"])
 @pytest.mark.parametrize("source", SOURCE_NAMES)
 def test_built_module_optimal_compiles_and_runs_the_same(source: str, target: str) -> None:
+    """Compiles wherever the input compiles; runs bit-identical where this CPU can run it
+    (gfx942 is compile-only)."""
     e2e_tools_or_skip()
     text = built_module(source, target)
     v = verify_unified(text, unified_text(text))
     assert v.compiles_as_input, v.lines()
-    if v.before.ok:
+    if v.before.ok and not v.runnable:
         assert v.runs_equal is True, v.lines()
+
+
+def test_llvm_cpu_rejects_identity_under_a_data_tiled_contraction() -> None:
+    """Evidence for the llvm-cpu rule (docs/unify.md, "What compiles"): IREE's identity fails
+    to compile on an AVX2 CPU, and the optimal policy marks identity infeasible there."""
+    e2e_tools_or_skip()
+    text = built_module("mlp_prefill_decode", "haswell")
+    iree = compile_stream_module(unified_text(text, "iree"))
+    assert not iree.ok and "large vector sizes" in iree.first_error()
+    from placement.encoding.unify import unify_module
+    from placement.ir import load
+
+    result = unify_module(load(text, "m"), "optimal")
+    weights = [g for g in result.groups if "512x1024" in g.shape]
+    assert weights and all(not c.feasible and "llvm-cpu" in c.reason
+                           for g in weights for c in g.costs if c.candidate.is_identity)
+
+
+def test_gpu_rejects_a_layout_made_for_another_contraction() -> None:
+    """Evidence for the GPU rule: on gfx942 (compile only), giving every copy of each weight
+    the layout of one entry point overflows shared memory; the optimal output compiles."""
+    e2e_tools_or_skip()
+    from placement.e2e.recipes import GFX942, build_stream_module
+    from placement.encoding.analysis import analyze
+    from placement.encoding.policy import Candidate
+    from placement.encoding.rewrite import rewrite
+    from placement.ir import load
+
+    text, error = build_stream_module((CORPUS / "src" / "quant_i8.mlir").read_text(), GFX942)
+    assert not error, error
+    analysis = analyze(load(text, "m"))
+    first = {}
+    for source in analysis.candidates:
+        for versions in source.shape_groups().values():
+            for v in versions:
+                first[v] = Candidate(versions[0].encoding, versions[0].encoding_text, "version")
+    uniform = compile_stream_module(rewrite(analysis, first, skip_noop_reencode=True))
+    assert not uniform.ok and "shared memory" in uniform.first_error()
+    optimal = compile_stream_module(unified_text(text))
+    assert optimal.ok, optimal.first_error()

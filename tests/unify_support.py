@@ -54,14 +54,14 @@ SOURCE_NAMES = sorted(p.stem for p in SOURCES.glob("*.mlir")) if SOURCES.is_dir(
 
 def built_module(source: str, target_name: str) -> str:
     """The stream-level module the corpus recipe builds from `src/SOURCE.mlir` for a target
-    of `placement.e2e.recipes.RUNNABLE_TARGETS`. When IREE itself cannot build it (the
+    of `placement.e2e.recipes` (RUNNABLE_TARGETS, COMPILE_ONLY_TARGETS). When IREE itself cannot build it (the
     recipe's own compile fails before our code runs), the test is skipped with the
     compiler's first error line: there is no module to check."""
     import pytest
 
-    from placement.e2e.recipes import RUNNABLE_TARGETS, build_stream_module
+    from placement.e2e.recipes import COMPILE_ONLY_TARGETS, RUNNABLE_TARGETS, build_stream_module
 
-    target = next(t for t in RUNNABLE_TARGETS if t.name == target_name)
+    target = next(t for t in RUNNABLE_TARGETS + COMPILE_ONLY_TARGETS if t.name == target_name)
     text, error = build_stream_module((SOURCES / f"{source}.mlir").read_text(), target)
     if error:
         pytest.skip(f"IREE 3.13 cannot build {source} for {target_name}: {error[:200]}")
