@@ -160,3 +160,17 @@ def test_gpu_rejects_a_layout_made_for_another_contraction() -> None:
     assert not uniform.ok and "shared memory" in uniform.first_error()
     optimal = compile_stream_module(unified_text(text))
     assert optimal.ok, optimal.first_error()
+
+
+def test_optimal_output_keeps_one_copy_per_weight(prefill_decode_vmvx: str) -> None:
+    """Keep one copy (IR merge): in the optimal output each 2-D weight is encoded and stored
+    once (the input encodes it twice, prefill and decode), and the program still runs the same
+    (test_optimal_prefill_decode_saves_memory_and_runs_the_same)."""
+    out = unified_text(prefill_decode_vmvx)
+
+    def encodes(text: str, shape: str) -> int:
+        return sum(1 for line in text.splitlines()
+                   if "stream.tensor.encode" in line and f"-> tensor<{shape}, " in line)
+    for shape in ("512x1024xf32", "1024x512xf32"):
+        assert encodes(prefill_decode_vmvx, shape) == 2
+        assert encodes(out, shape) == 1
