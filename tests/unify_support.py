@@ -34,3 +34,53 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(make_app(), ["unify", *args])
     stderr = result.stderr if result.stderr_bytes is not None else ""
     return result.exit_code, result.stdout, stderr
+
+
+def e2e_tools_or_skip() -> None:
+    """Skip (with the reason) when the oracle extra's compiler and runtime are missing."""
+    import pytest
+
+    from placement.e2e.tools import missing_tools
+
+    missing = missing_tools()
+    if missing:
+        pytest.skip("end-to-end check needs the oracle extra (pip install -e '.[oracle]'): "
+                    "missing " + ", ".join(missing))
+
+
+SOURCES = SHARED / "corpus" / "stream" / "src"
+SOURCE_NAMES = sorted(p.stem for p in SOURCES.glob("*.mlir")) if SOURCES.is_dir() else []
+
+
+def built_module(source: str, target_name: str) -> str:
+    """The stream-level module the corpus recipe builds from `src/SOURCE.mlir` for a target
+    of `placement.e2e.recipes` (RUNNABLE_TARGETS, COMPILE_ONLY_TARGETS). When IREE itself cannot build it (the
+    recipe's own compile fails before our code runs), the test is skipped with the
+    compiler's first error line: there is no module to check."""
+    import pytest
+
+    from placement.e2e.recipes import COMPILE_ONLY_TARGETS, RUNNABLE_TARGETS, build_stream_module
+
+    target = next(t for t in RUNNABLE_TARGETS + COMPILE_ONLY_TARGETS if t.name == target_name)
+    text, error = build_stream_module((SOURCES / f"{source}.mlir").read_text(), target)
+    if error:
+        pytest.skip(f"IREE 3.13 cannot build {source} for {target_name}: {error[:200]}")
+    return text
+
+
+def unified_text(module_text: str, policy: str = "optimal") -> str:
+    """`placement unify --policy POLICY` output for a module text."""
+    from placement.encoding.unify import rewritten, unify_module
+    from placement.ir import load
+
+    result = unify_module(load(module_text, "<module>"), policy)
+    return rewritten(result)
+
+
+def verify_unified(original: str, unified: str):  # type: ignore[no-untyped-def]
+    """The end-to-end check (`placement.e2e.verify.verify`) of a unified module; skips when
+    the oracle extra is missing."""
+    from placement.e2e.verify import verify
+
+    e2e_tools_or_skip()
+    return verify(original, unified)

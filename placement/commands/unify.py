@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -56,22 +57,45 @@ def parse_budgets(items: list[str]) -> dict[str, int]:
 
 
 def unify_case(item: Loaded, policy: str, fmt: str, budgets: dict[str, int],
-               weights: Weights, rewrite_executables: bool) -> tuple[UnifyResult, str]:
-    """One case's result and the text it prints (MLIR or table; JSON is printed whole)."""
+               weights: Weights,
+               verify_failures: list[str] | None = None) -> tuple[UnifyResult, str]:
+    """One case's result and the text it prints (MLIR or table; JSON is printed whole).
+
+    With `verify_failures` (a list), the end-to-end check runs on the case
+    (`placement.e2e.verify`) and its report goes to stderr; a unified module that fails where
+    the input compiles, or runs differently, is appended to the list."""
     from placement.encoding.report import to_table
     from placement.encoding.unify import rewritten, unify_module
 
     result = unify_module(item.module, policy, weights, budgets)
+    verify = verify_failures is not None
+    text = rewritten(result) if fmt == Format.MLIR or verify else ""
+    if verify_failures is not None and not _verify_case(item, text):
+        verify_failures.append(f"case {item.case.index}")
     if fmt == Format.MLIR:
-        return result, rewritten(result, rewrite_executables)
+        return result, text
     if fmt == Format.TABLE:
         return result, to_table(result)
     return result, ""
 
 
+def _verify_case(item: Loaded, unified: str) -> bool:
+    from placement.e2e.tools import missing_tools
+    from placement.e2e.verify import verify
+
+    missing = missing_tools()
+    if missing:
+        raise PlacementError("--verify needs the oracle extra (pip install "
+                             "'placement[oracle]'): missing " + ", ".join(missing), "--verify")
+    report = verify(item.case.text, unified)
+    where = f"verify (case at line {item.case.first_line})" if item.case.index else "verify"
+    for line in report.lines():
+        print(f"{where}: {line}", file=sys.stderr)
+    return report.ok
+
+
 def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
-              budgets: dict[str, int], weights: Weights,
-              rewrite_executables: bool = False) -> str:
+              budgets: dict[str, int], weights: Weights) -> str:
     """The text `placement unify` prints for one input text (the first error is raised)."""
     from placement.encoding.report import to_json_text
     from placement.inputs import split_cases
@@ -84,7 +108,7 @@ def run_unify(source: str, filename: str, policy: str, split: bool, fmt: str,
             outputs.append("")  # an empty chunk stays empty
             continue
         result, text = unify_case(Loaded(case, load(case.text, filename)), policy, fmt,
-                                  budgets, weights, rewrite_executables)
+                                  budgets, weights)
         results.append(result)
         outputs.append(text)
     if fmt == Format.JSON:
@@ -108,10 +132,12 @@ def unify_command(
         "--weights", metavar="NAME=W,...",
         help="Cost weights, e.g. runtime=16,init=1 (also storage, encode, relayout, "
              "dynamic_dim).")] = "runtime=16,init=1",
-    rewrite_executables: Annotated[bool, typer.Option(
-        "--rewrite-executables",
-        help="Also retype the dispatched executables' bindings and duplicate executables "
-             "whose sites disagree, as IREE 3.13 does (off: real compiles of it fail).")
+    verify: Annotated[bool, typer.Option(
+        "--verify",
+        help="Compile the input and the unified module with the real compiler (oracle extra), "
+             "run both on this CPU where possible, compare outputs bit for bit, and report "
+             "stored bytes of encoded weights after the stream pipeline (stderr). Exit 1 if "
+             "the unified module fails where the input compiles or runs differently.")
     ] = False,
     output: OutputOpt = "-",
 ) -> None:
@@ -128,12 +154,17 @@ def unify_command(
     budgets = parse_budgets(budget or [])
     cost = _weights(weights)
     run = Run(input, output, split_input_file, empty_text=None)
+    failures: list[str] | None = [] if verify else None
     done = run.each(lambda item: unify_case(item, policy.value, fmt.value, budgets, cost,
-                                            rewrite_executables))
+                                            failures))
     if fmt == Format.JSON:
         run.finish(to_json_text([d[0] for d in done if d is not None]))
     else:
         run.finish("// -----\n".join(d[1] if d is not None else "" for d in done))
+    if failures:
+        print("error: the unified module breaks the program (see the verify lines above)",
+              file=sys.stderr)
+        raise typer.Exit(1)
 
 
 def make_app() -> typer.Typer:

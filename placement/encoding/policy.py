@@ -11,9 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from placement.encoding.analysis import Analysis, Source, Version
-from placement.encoding.resolvers import ResolverElem, unified_encoding
+from placement.encoding.resolvers import (
+    CPU_RESOLVER,
+    GPU_RESOLVER,
+    ResolverElem,
+    unified_encoding,
+)
 from placement.encoding.sizes import IDENTITY, fits
-from placement.ir.attributes import Value
+from placement.ir.attributes import Array, DialectAttr, Integer, Value
+
+CONTRACTION = "iree_encoding.encoding"  # a data-tiling encoding (op_type, iteration_sizes)
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,34 @@ def compatible(k: Value, v: Version, source: Source, group: list[Version]) -> bo
     return any(u.encoding == k and u.resolvers == [r] for u in source.versions)
 
 
+def _resolver_names(v: Version) -> set[str]:
+    return {r.resolver.name for r in v.resolvers if r.resolver is not None}
+
+
+def _is_contraction(value: Value) -> bool:
+    return isinstance(value, DialectAttr) and value.name == CONTRACTION
+
+
+def compile_rule(k: Value, v: Version) -> str:
+    """Why the real compiler rejects encoding k on version v ("" when no known rule applies).
+
+    Found by experiment with the end-to-end check (IREE 3.13; docs/unify.md, "What compiles"):
+    * llvm-cpu: a data-tiled contraction that must read its weight in the identity layout
+      fails ("large vector sizes", or the 32 KiB stack limit on int8);
+    * GPU (`gpu_encoding_resolver`): a weight layout made for one contraction overflows shared
+      memory at a contraction of another size (quant_i8 on gfx942: 114,688 B of 65,536);
+      identity compiles there.
+    """
+    if not v.sites or not _is_contraction(v.encoding):
+        return ""
+    names = _resolver_names(v)
+    if CPU_RESOLVER in names and k == IDENTITY:
+        return "llvm-cpu cannot compile a data-tiled contraction that reads an identity layout"
+    if GPU_RESOLVER in names and _is_contraction(k) and k != v.encoding:
+        return "on GPU, a layout made for another contraction can overflow shared memory here"
+    return ""
+
+
 def feasible(k: Value, group: list[Version], source: Source) -> tuple[bool, str]:
     """Whether k may be the unified encoding of a shape group, and why not."""
     if not any(v.resolvers for v in group) and k != IDENTITY:
@@ -93,7 +128,42 @@ def feasible(k: Value, group: list[Version], source: Source) -> tuple[bool, str]
             return False, f"{v.global_name}: {why}"
         if not compatible(k, v, source, group):
             return False, f"{v.global_name}: its targets do not materialize this encoding"
+        rule = compile_rule(k, v)
+        if rule:
+            return False, f"{v.global_name}: {rule}"
     return True, ""
+
+
+def contraction_size(value: Value) -> int:
+    """The product of an encoding's static iteration sizes (dynamic ones count as 2**31);
+    0 when it has none."""
+    if not isinstance(value, DialectAttr):
+        return 0
+    sizes = value.param("iteration_sizes")
+    if not isinstance(sizes, Array):
+        return 0
+    product = 1
+    for item in sizes.items:
+        n = item.value if isinstance(item, Integer) else None
+        product *= n if isinstance(n, int) and n >= 0 else 2 ** 31
+    return product
+
+
+def preference(c: Candidate, group: list[Version], iree: Value) -> tuple[int, int, str]:
+    """The tie-break key among candidates of equal cost (smaller wins), never their position:
+    IREE's own choice (it passed every feasibility rule; spec 12.7), then an encoding a
+    version of the group already has (the input shows it compiles at that version's sites),
+    the one made for the largest contraction first (the general layout; narrow ones are the
+    special case), then identity, then the rest; last, the encoding's text."""
+    if c.value == iree:
+        cls = 0
+    elif any(v.encoding == c.value for v in group):
+        cls = 1
+    elif c.is_identity:
+        cls = 2
+    else:
+        cls = 3
+    return cls, -contraction_size(c.value), str(c.value)
 
 
 def candidates(source: Source, group: list[Version]) -> list[Candidate]:

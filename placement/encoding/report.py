@@ -87,6 +87,7 @@ def to_json(result: UnifyResult) -> dict[str, Any]:
                 "cost": choice.total,
                 "iree_cost": g.iree.total,
                 "bytes_saved": g.iree.total - choice.total,
+                "kept_apart": choice.reason if choice.kept_apart else None,
             })
         shapes = [f"tensor<{shape}>" for shape in s.shape_groups()]
         sources.append({
@@ -157,6 +158,8 @@ def to_table(result: UnifyResult) -> str:
             out.append(f"  group {g['type']}: choice {g['choice']}, IREE {g['iree_choice']}"
                        f"{'' if g['iree_choice_safe'] else ' (UNSAFE)'}, bytes saved "
                        f"{g['bytes_saved']:,}")
+            if g["kept_apart"]:
+                out.append(f"  copies kept apart: {g['kept_apart']}")
             rows = []
             for c in g["candidates"]:
                 mark = "*" if c["encoding"] == g["choice"] else ""

@@ -30,6 +30,7 @@ _IDENTITY_RESOLVERS = {"iree_encoding.identity_resolver", "iree_cpu.cpu_encoding
                        "iree_cpu.vmvx_encoding_resolver", "iree_gpu.gpu_padding_resolver"}
 _CONTEXT_FREE = {"iree_encoding.identity_resolver", "iree_encoding.specialization_resolver"}
 GPU_RESOLVER = "iree_gpu.gpu_encoding_resolver"
+CPU_RESOLVER = "iree_cpu.cpu_encoding_resolver"
 
 
 @dataclass(frozen=True)

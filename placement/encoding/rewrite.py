@@ -14,7 +14,6 @@ import re
 
 from placement import ops as optable
 from placement.encoding.analysis import Analysis, Version
-from placement.encoding.executables import executable_edits
 from placement.encoding.policy import Candidate
 from placement.encoding.syntax import OpText
 from placement.ir.attributes import ShapedType
@@ -40,13 +39,11 @@ class _Names:
 
 
 def rewrite_edits(analysis: Analysis, assignment: dict[Version, Candidate],
-                  skip_noop_reencode: bool = False,
-                  rewrite_executables: bool = False) -> list[Edit]:
+                  skip_noop_reencode: bool = False) -> list[Edit]:
     """The edits that give every assigned version its encoding (spec 8.1-8.4).
 
     IREE re-encodes a tied dispatch result even when its encoding does not change;
     `skip_noop_reencode` leaves such results alone (the optimal policy's rewrite).
-    `rewrite_executables` adds IREE 3.13's executable update (`executables.py`).
     """
     text = analysis.text
     names = _Names(text)
@@ -86,8 +83,6 @@ def rewrite_edits(analysis: Analysis, assignment: dict[Version, Candidate],
     # 8.4: tied results.
     for op, per_index in updates.values():
         edits.extend(_tied_results(analysis, op, per_index, names, skip_noop_reencode))
-    if rewrite_executables:
-        edits.extend(executable_edits(analysis, list(updates.values())))
     return _op_edits(analysis, edits)
 
 
@@ -191,7 +186,6 @@ _BREAK = re.compile(r"[ \t]*\n\s*")
 
 
 def rewrite(analysis: Analysis, assignment: dict[Version, Candidate],
-            skip_noop_reencode: bool = False, rewrite_executables: bool = False) -> str:
+            skip_noop_reencode: bool = False) -> str:
     """The module text after the rewrite (comments removed, as iree-opt prints)."""
-    return render(analysis.module, rewrite_edits(analysis, assignment, skip_noop_reencode,
-                                                 rewrite_executables))
+    return render(analysis.module, rewrite_edits(analysis, assignment, skip_noop_reencode))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from placement.encoding.analysis import analyze
+from placement.encoding.merge import merge_copies
 from placement.encoding.policy import iree_assignment
 from placement.encoding.report import UnifyResult
 from placement.encoding.rewrite import rewrite
@@ -30,11 +31,15 @@ def unify_module(module: Module, policy: str = "optimal", weights: Weights | Non
                        solution.status)
 
 
-def rewritten(result: UnifyResult, rewrite_executables: bool = False) -> str:
-    """The module text after the rewrite."""
-    return rewrite(result.analysis, result.assignment,
-                   skip_noop_reencode=result.policy != "iree",
-                   rewrite_executables=rewrite_executables)
+def rewritten(result: UnifyResult) -> str:
+    """The module text after the rewrite; under `optimal`, copies of one source that end
+    with the same encoding, shape and placement are then merged into one global
+    (`merge.merge_copies`). `iree` reproduces IREE's pass, which keeps every copy."""
+    text = rewrite(result.analysis, result.assignment,
+                   skip_noop_reencode=result.policy != "iree")
+    if result.policy == "iree":
+        return text
+    return merge_copies(text, result.analysis.module.filename)[0]
 
 
 _SPLIT = re.compile(r"^// -----[ \t]*$", re.MULTILINE)

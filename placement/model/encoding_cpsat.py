@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 
 from placement.diagnostics import PlacementError
 from placement.encoding.analysis import Analysis, Site, Source, Version
-from placement.encoding.policy import Candidate, candidates, feasible, iree_choice
+from placement.encoding.policy import Candidate, candidates, feasible, iree_choice, preference
 from placement.encoding.sizes import SizeHint, byte_size, dense_bytes
 from placement.ir.attributes import ShapedType, Value
 
@@ -73,6 +73,12 @@ class Cost:
     relayout: int
     total: int
     bytes_by_device: dict[str, int] = field(default_factory=dict)
+    tie: int = 0  # position in the tie-break order (`policy.preference`), 0 first
+
+    @property
+    def kept_apart(self) -> bool:
+        """The group's copies keep their own encodings (no unified encoding is safe)."""
+        return self.candidate.origin == KEPT
 
 
 @dataclass
@@ -89,6 +95,9 @@ class Group:
     @property
     def key(self) -> str:
         return f"{self.source.key} [{self.shape}]"
+
+
+KEPT = "kept apart"
 
 
 def _plain(t: ShapedType) -> ShapedType:
@@ -144,9 +153,25 @@ def build_groups(analysis: Analysis, w: Weights, hint: SizeHint | None = None) -
                 s, i, lr, per_dev = price(versions, k, w, hint)
                 total = w.storage * s + w.encode * i + w.relayout * lr
                 costs.append(Cost(k, rank, ok, why, s, i, lr, total, per_dev))
+            order = sorted(costs, key=lambda c: preference(c.candidate, versions, seed.value))
+            for n, c in enumerate(order):
+                c.tie = n
             iree = next(c for c in costs if c.candidate.value == seed.value)
             groups.append(Group(source, shape, versions, costs, iree))
     return groups
+
+
+def kept_apart(g: Group, w: Weights, hint: SizeHint | None = None) -> Cost:
+    """The choice of a group no unified encoding is safe for: every copy keeps its encoding
+    (one stored copy per version, no relayout); the reason lists why each candidate fails."""
+    reasons = sorted({c.reason for c in g.costs if c.reason})
+    storage = sum(_bytes(v.type, v.encoding, w, hint) for v in g.versions)
+    init = sum(dense_bytes(_plain(v.type), w.dynamic_dim) + _bytes(v.type, v.encoding, w, hint)
+               for v in g.versions)
+    total = w.storage * storage + w.encode * init
+    first = g.versions[0]
+    why = "no unified encoding is safe: " + "; ".join(reasons)
+    return Cost(Candidate(first.encoding, KEPT, KEPT), -1, True, why, storage, init, 0, total)
 
 
 @dataclass
@@ -162,6 +187,8 @@ class Solution:
         out: dict[Version, Candidate] = {}
         for g in self.groups:
             assert g.choice is not None
+            if g.choice.kept_apart:
+                continue  # each copy keeps its own encoding: nothing to rewrite
             for v in g.versions:
                 out[v] = g.choice.candidate
         return out
@@ -208,14 +235,16 @@ def solve(analysis: Analysis, w: Weights | None = None, budgets: dict[str, int] 
             x = model.new_bool_var(f"x_{gi}_{c.rank}")
             row.append((c, x))
             units = -(-c.total >> shift)  # ceil(total / 2**shift)
-            terms.append((units * scale + c.rank, x))
+            terms.append((units * scale + c.tie, x))
             for d, b in c.bytes_by_device.items():
                 if d in usage:
                     usage[d].append((b, x))
             if pin is not None and c.candidate.value == pin:
                 model.add(x == 1)
         if not row:
-            raise PlacementError(f"no feasible unified encoding for {g.key}")
+            g.choice = kept_apart(g, w, hint)
+            xs.append(row)
+            continue
         model.add_exactly_one(x for _, x in row)
         xs.append(row)
     for d, limit in budgets.items():
@@ -232,5 +261,6 @@ def solve(analysis: Analysis, w: Weights | None = None, budgets: dict[str, int] 
     if status != cp_model.OPTIMAL:
         raise PlacementError(f"CP-SAT did not prove optimality (status {name})")
     for g, row in zip(groups, xs, strict=True):
-        g.choice = next(c for c, x in row if solver.value(x))
+        if row:
+            g.choice = next(c for c, x in row if solver.value(x))
     return Solution(groups, name, int(solver.objective_value), shift)
