@@ -54,6 +54,58 @@ def large_path(n_ops: int, *, seed: int = 0, n_devices: int = 4, tied_calls: boo
     return path
 
 
+_TY = "tensor<4xi32>"
+
+
+def _device(k: int, n_devices: int) -> str:
+    return f"#hal.device.promise<@dev_{k % n_devices}>"
+
+
+def generate_small_functions(n_funcs: int, *, n_devices: int = 8) -> str:
+    """`n_funcs` independent public functions of three ops each (a dispatch, a transfer to a
+    device, a return): the many-small-functions shape, no calls between them."""
+    lines = []
+    for i in range(n_funcs):
+        lines += [f"util.func public @f{i}(%a: {_TY}) -> {_TY} {{",
+                  f"  %0 = flow.dispatch @d{i}(%a) : ({_TY}) -> {_TY}",
+                  f"  %1 = flow.tensor.transfer %0 : {_TY} to {_device(i, n_devices)}",
+                  f"  util.return %1 : {_TY}",
+                  "}"]
+    return "\n".join(lines) + "\n"
+
+
+def generate_call_chain(depth: int, *, n_devices: int = 8) -> str:
+    """A public function calling a chain of `depth` private functions, each calling the next;
+    the last one places its value with a transfer. Every producer walk crosses the whole
+    chain below its call, so a walk per value is quadratic in `depth`."""
+    lines = [f"util.func public @main(%a: {_TY}) -> {_TY} {{",
+             f"  %0 = util.call @f0(%a) : ({_TY}) -> {_TY}",
+             f"  util.return %0 : {_TY}",
+             "}"]
+    for i in range(depth):
+        lines.append(f"util.func private @f{i}(%a: {_TY}) -> {_TY} {{")
+        if i + 1 < depth:
+            lines.append(f"  %0 = util.call @f{i + 1}(%a) : ({_TY}) -> {_TY}")
+        else:
+            lines.append(f"  %0 = flow.tensor.transfer %a : {_TY} to {_device(i, n_devices)}")
+        lines += [f"  util.return %0 : {_TY}", "}"]
+    return "\n".join(lines) + "\n"
+
+
+SHAPES = {"funcs": generate_small_functions, "chain": generate_call_chain}
+
+
+def shape_path(shape: str, n: int, *, n_devices: int = 8, out_dir: Path = OUT_DIR) -> Path:
+    """The cached file of a special shape (`funcs`: small functions, `chain`: call chain)."""
+    path = out_dir / f"{shape}_{n}_d{n_devices}.mlir"
+    if not path.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(SHAPES[shape](n, n_devices=n_devices))
+        tmp.replace(path)
+    return path
+
+
 def parse_sizes(text: str) -> list[int]:
     """`1000,10k,0.3M` -> [1000, 10000, 300000]."""
     sizes = []

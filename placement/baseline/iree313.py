@@ -25,6 +25,7 @@ class Iree313Rules(SeedRules):
 
     name = "iree-3.13"
     absorb_invalid_guarded = True
+    memoized_producer_walk = False  # the solver bound estimate follows creation order
 
     def __init__(self, module: Module, explorer: Explorer) -> None:
         super().__init__(module, explorer)

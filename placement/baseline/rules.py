@@ -13,6 +13,7 @@ from placement import ops as optable
 from placement.affinity import explicit_affinity
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import (
+    DefiningSummary,
     Explorer,
     ReachSummary,
     Walk,
@@ -41,6 +42,11 @@ class Reads:
         self.reads.append(((kind, subject), guarded))
 
 
+def _not_a_call(r: OpResult) -> bool:
+    """A defining result the producer rule reads (a call's result is walked through)."""
+    return optable.info(r.owner).role != Role.CALL
+
+
 class SeedRules:
     """The seed's rules (IREE PR #17919), as normative in spec sections 4 and 6.1."""
 
@@ -50,6 +56,10 @@ class SeedRules:
     # invalid from its first update ("early") passes none. The seed: guarded reads pass
     # nothing from an invalid source.
     absorb_invalid_guarded = False
+    # Producer walks from one memoized summary (linear; reads in another order than the
+    # literal walk's). A profile whose results depend on element creation order (3.13's
+    # solver bound estimate) walks literally.
+    memoized_producer_walk = True
 
     def __init__(self, module: Module, explorer: Explorer) -> None:
         self.module = module
@@ -58,6 +68,7 @@ class SeedRules:
         self._pin_index: dict[int, int] = {}
         self._pins_up = ReachSummary(explorer, True, self._label_def)
         self._pins_down = ReachSummary(explorer, False, self._label_use)
+        self._defining = DefiningSummary(explorer, _not_a_call)
 
     # ------------------------------------------------------------------ fixed seeds
     def fixed(self, kind: Kind, subject: Subject) -> str | None:
@@ -119,8 +130,15 @@ class SeedRules:
                 self._read_global(out, owner)
                 return out
 
+        if self.memoized_producer_walk:
+            defs, incomplete = self._defining(value)
+            for r in defs:
+                self._producer_def(out, value, r)
+            out.incomplete |= incomplete
+            return out
+
         def on_def(r: OpResult) -> Walk:
-            if optable.info(r.owner).role != Role.CALL:
+            if _not_a_call(r):
                 self._producer_def(out, value, r)
             return Walk.ADVANCE
 

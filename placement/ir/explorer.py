@@ -366,8 +366,22 @@ class ReachSummary:
     def __call__(self, start: Value) -> int:
         """The OR of the labels of everything the walk from `start` reports."""
         memo = self.memo
-        if id(start) in memo:
-            return memo[id(start)]
+        found = memo.get(id(start))
+        if found is not None:
+            return found
+        # Most values step only to summarized values (or nowhere): no search needed.
+        bits, nexts = self._step(start)
+        done = [memo.get(id(w)) for w in nexts]
+        if None not in done and all(w is not start for w in nexts):
+            for b in done:
+                bits |= b  # type: ignore[operator]
+            memo[id(start)] = bits
+            return bits
+        return self._search(start)
+
+    def _search(self, start: Value) -> int:
+        """Tarjan's search from `start`, memoizing every component it finishes."""
+        memo = self.memo
         index: dict[int, int] = {}
         low: dict[int, int] = {}
         acc: dict[int, int] = {}
@@ -419,3 +433,117 @@ class ReachSummary:
                 for kw in members:
                     memo[kw] = total
         return memo[id(start)]
+
+
+class DefiningSummary:
+    """Memoized walkDefiningOps (ties not followed): the reported results `keep` accepts and
+    the INCOMPLETE flag, for every start value, in linear total time.
+
+    What one walk from `v` reports is what v's own step reports plus what the walks from the
+    values it expands to report; strongly connected parts (call cycles, loops) are found once
+    (iterative Tarjan) and share one answer. A walk per value would be quadratic on long call
+    chains (each producer walk crosses every call below it). Results are in discovery order,
+    each once; the callback answers ADVANCE throughout (the producer rule never skips).
+    """
+
+    def __init__(self, explorer: Explorer, keep: Callable[[OpResult], bool]) -> None:
+        self.explorer = explorer
+        self.keep = keep
+        self.memo: dict[int, tuple[tuple[OpResult, ...], bool]] = {}
+
+    def _step(self, v: Value) -> tuple[tuple[OpResult, ...], bool, list[Value]]:
+        ex = self.explorer
+        if isinstance(v, BlockArgument):
+            vals, inc = ex.incoming(v)
+            return (), inc, vals
+        assert isinstance(v, OpResult)
+        if optable.info(v.owner).ignored_by_explorer:
+            return (), False, []
+        vals, inc = ex.expand_definition(v, False)
+        return ((v,) if self.keep(v) else ()), inc, vals
+
+    def __call__(self, start: Value) -> tuple[tuple[OpResult, ...], bool]:
+        """(kept reported results, INCOMPLETE) of the walk from `start`."""
+        memo = self.memo
+        found = memo.get(id(start))
+        if found is not None:
+            return found
+        own, inc, nexts = self._step(start)
+        done = [memo.get(id(w)) for w in nexts]
+        if None not in done and all(w is not start for w in nexts):
+            total = _union([(own, inc), *done])  # type: ignore[list-item]
+            memo[id(start)] = total
+            return total
+        return self._search(start)
+
+    def _search(self, start: Value) -> tuple[tuple[OpResult, ...], bool]:
+        """Tarjan's search from `start`, memoizing every component it finishes."""
+        memo = self.memo
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        parts: dict[int, list[tuple[tuple[OpResult, ...], bool]]] = {}
+        stack: list[int] = []
+        on_stack: set[int] = set()
+        frames: list[tuple[int, Iterator[Value]]] = []
+
+        def push(v: Value) -> None:
+            k = id(v)
+            index[k] = low[k] = len(index)
+            own, inc, nexts = self._step(v)
+            parts[k] = [(own, inc)]
+            stack.append(k)
+            on_stack.add(k)
+            frames.append((k, iter(nexts)))
+
+        push(start)
+        while frames:
+            k, it = frames[-1]
+            descended = False
+            for w in it:
+                kw = id(w)
+                done = memo.get(kw)
+                if done is not None:
+                    parts[k].append(done)
+                elif kw not in index:
+                    push(w)
+                    descended = True
+                    break
+                elif kw in on_stack:
+                    low[k] = min(low[k], index[kw])
+            if descended:
+                continue
+            frames.pop()
+            if frames:
+                kp = frames[-1][0]
+                low[kp] = min(low[kp], low[k])
+            if low[k] != index[k]:
+                continue
+            members = []
+            while True:
+                kw = stack.pop()
+                on_stack.discard(kw)
+                members.append(kw)
+                if kw == k:
+                    break
+            pieces = [p for kw in reversed(members) for p in parts.pop(kw)]
+            total = _union(pieces)
+            for kw in members:
+                memo[kw] = total
+            if frames:  # the parent reads the finished component's answer
+                parts[frames[-1][0]].append(total)
+        return memo[id(start)]
+
+
+def _union(pieces: list[tuple[tuple[OpResult, ...], bool]]) -> tuple[tuple[OpResult, ...], bool]:
+    """Ordered union of walk answers; an answer that alone carries every item is shared."""
+    incomplete = any(inc for _, inc in pieces)
+    nonempty = [items for items, _ in pieces if items]
+    if not nonempty:
+        return (), incomplete
+    if len(nonempty) == 1:
+        return nonempty[0], incomplete
+    merged: dict[int, OpResult] = {}
+    for items in nonempty:
+        for r in items:
+            merged.setdefault(id(r), r)
+    return tuple(merged.values()), incomplete
