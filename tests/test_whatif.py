@@ -173,3 +173,25 @@ def test_batch_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert run(["whatif", *map(str, files)]) == 0
     out = capsys.readouterr().out
     assert "whatif_mlp_third_device" in out and "whatif_mlp_remove_device" in out
+
+
+def test_add_device_scenario_compiles_and_runs_bit_identical(tmp_path: Path) -> None:
+    """The third-device scenario's module compiles from flow and runs on one more
+    `--device=local-task` (the `_run` helper counts the device globals), outputs equal to the
+    base's (oracle extra)."""
+    from test_place_e2e import _run, find_tool
+
+    compile_ = find_tool("iree-compile", "PLACEMENT_IREE_COMPILE")
+    run_ = find_tool("iree-run-module", "PLACEMENT_IREE_RUN_MODULE")
+    if compile_ is None or run_ is None:
+        pytest.skip("iree-compile / iree-run-module not installed (the oracle extra)")
+    outcome = run_file(SC / "whatif_mlp_third_device.toml")
+    edited = print_ir(outcome.module)
+    base = outcome.scenario.base.read_text()
+    assert edited.count("#hal.device.target") == base.count("#hal.device.target") + 1
+    for name, text in (("base", base), ("edited", edited)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "m.mlir").write_text(text)
+    want = _run((compile_, run_), tmp_path / "base" / "m.mlir", base, tmp_path / "base")
+    got = _run((compile_, run_), tmp_path / "edited" / "m.mlir", edited, tmp_path / "edited")
+    assert got == want

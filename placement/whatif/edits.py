@@ -82,13 +82,16 @@ class Applier:
         self.module = module
         self.rw = Rewriter(module)
         self.out = Applied()
+        self._named = _named_devices(module)
 
     def fail(self, message: str, edit: Edit, key: str | None = None) -> PlacementError:
         return self.sc.error(message, edit.index, key)
 
     # ------------------------------------------------------------------ lookups
     def devices(self) -> list[str]:
-        return [symbol_name(op) or "" for op in device_globals(self.module)]
+        """Device globals, then devices only named by affinities (no global declares them)."""
+        own = [symbol_name(op) or "" for op in device_globals(self.module)]
+        return own + [d for d in self._named if d not in own and d not in self.out.removed]
 
     def device(self, edit: Edit, key: str = "device") -> str:
         name = device_symbol(str(edit.get(key)))
@@ -234,8 +237,9 @@ class Applier:
 
     def remove_device(self, edit: Edit) -> None:
         name = self.device(edit, "name")
-        op = device_globals(self.module)[self.devices().index(name)]
-        self.rw.erase(op)
+        for op in device_globals(self.module):
+            if symbol_name(op) == name:
+                self.rw.erase(op)
         self.out.removed.append(name)
         self.out.log.append(f"remove_device {name}")
 
@@ -303,6 +307,18 @@ class Applier:
 def optable_global_name(existing: list[Operation]) -> str:
     """The op name of a new device global: that of the existing ones (no name spelled here)."""
     return existing[0].name if existing else ""
+
+
+def _named_devices(module: Module) -> list[str]:
+    """Device symbols the module's affinity attributes name, in first-use order."""
+    found: dict[str, None] = {}
+    for op in module.root.walk():
+        for value in [*op.attributes.values(), *op.syntax_attrs.values()]:
+            if "#hal.device" in value:
+                text = affinity_text(module, value)
+                if text is not None:
+                    found.update(dict.fromkeys("@" + s for s in _SYMBOL.findall(text)))
+    return list(found)
 
 
 def _in_function(op: Operation, fname: str) -> bool:
