@@ -28,6 +28,7 @@ def build_app() -> typer.Typer:
     from placement.commands.place import place_command
     from placement.commands.solve import solve_command
     from placement.commands.unify import unify_command
+    from placement.commands.whatif import whatif_command
 
     app = typer.Typer(
         name="placement",
@@ -58,6 +59,7 @@ def build_app() -> typer.Typer:
     app.command("unify", short_help="Unify the encodings of encoded globals.")(unify_command)
     app.command("place", short_help="Pick one device per op at least cost (CP-SAT).")(
         place_command)
+    app.command("whatif", short_help="What a scenario's edits change and cost.")(whatif_command)
     return app
 
 
