@@ -159,3 +159,15 @@ util.func private @f(%a: tensor<4xi32>, %b: tensor<4xi32>, %c: i1) -> tensor<4xi
     assert [v.name for v in dispatch.operands] == ["%a", "%b"] and dispatch.tied == {1: 1}
     assert [v.name for v in branch.operands] == ["%c", "%r#0", "%d#1", "%a", "%b"]
     assert branch.successor_operands == [(1, 2), (3, 2)]
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n", "// only a comment\n", "// a\r// b\r"])
+def test_empty_input_is_an_empty_module(text: str, iree_opt: str) -> None:
+    """iree-opt reads nothing but whitespace and comments as an empty module (exit 0)."""
+    import subprocess
+
+    done = subprocess.run([iree_opt, "-"], input=text, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0 and "module" in done.stdout
+    module = parse(text, "empty.mlir")
+    assert module.top_level_ops() == []
