@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from placement.annotate import compute_annotations, solve_module
+from placement.annotate import solve_module
 from placement.cli import run
 from placement.ir import load
-from placement.ir.printer import print_ir
-from placement.report import short
+from placement.solution import Kind
+from placement.whatif.analysis import make_item
 from placement.whatif.run import run_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,22 +121,31 @@ def _iree_ok(iree_opt: str, text: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("name", ["whatif_mlp_third_device", "whatif_mlp_replicate_weights",
-                                  "whatif_mlp_remove_device", "whatif_mlp_place_budget"])
-def test_mlir_output_is_accepted_and_resolves_to_the_new_sets(name: str, iree_opt: str) -> None:
-    outcome = run_file(SC / f"{name}.toml")
-    text = print_ir(outcome.module)
-    _iree_ok(iree_opt, text)
-    module = load(text)
-    printed = {a.op.loc.line: a.execution for a in compute_annotations(module,
-                                                                        solve_module(module))
-               if a.execution}
-    reparsed_new = {i["line"]: i["new"]["devices"] for i in outcome.doc["items"]
-                    if i["kind"] == "op" and i["new"] and i["line"]}
-    assert reparsed_new
-    for line, devices in reparsed_new.items():
-        # the printed module keeps the base's lines for unchanged text only: match by device
-        assert any([short(d) for d in got] == devices for got in printed.values()), line
+@pytest.mark.parametrize("name", sorted(p.stem for p in SC.glob("whatif_*.toml")))
+def test_mlir_output_is_accepted_and_resolves_op_by_op(name: str, iree_opt: str) -> None:
+    """`placement solve` of the printed module gives, for every op and global, exactly the
+    new set and status whatif reported for it. Ops are matched by position: the printed
+    module is the edited IR, so its walk order is the edited module's."""
+    outcome = run_file(SC / f"{name}.toml", mlir=True)
+    assert outcome.mlir is not None
+    _iree_ok(iree_opt, outcome.mlir)
+    printed = load(outcome.mlir)
+    edited_ops = list(outcome.module.root.walk())
+    printed_ops = list(printed.root.walk())
+    assert [op.name for op in edited_ops] == [op.name for op in printed_ops]
+    position = {id(op): k for k, op in enumerate(edited_ops)}
+    solution = solve_module(printed)
+    items = outcome.new.items
+    assert items
+    for key, item in items.items():
+        twin = printed_ops[position[id(item.subject)]]
+        again = make_item(printed, solution, twin, Kind.G if item.kind == "global" else Kind.O)
+        assert (again.status, again.devices) == (item.status, item.devices), key
+    for entry in outcome.doc["items"]:
+        if entry["new"] is not None:
+            it = items[entry["key"]]
+            assert entry["new"] == {"status": it.status, "devices": it.devices,
+                                    "iree": it.iree}, entry["key"]
 
 
 def _write(tmp_path: Path, body: str) -> Path:
@@ -185,8 +194,8 @@ def test_add_device_scenario_compiles_and_runs_bit_identical(tmp_path: Path) -> 
     run_ = find_tool("iree-run-module", "PLACEMENT_IREE_RUN_MODULE")
     if compile_ is None or run_ is None:
         pytest.skip("iree-compile / iree-run-module not installed (the oracle extra)")
-    outcome = run_file(SC / "whatif_mlp_third_device.toml")
-    edited = print_ir(outcome.module)
+    outcome = run_file(SC / "whatif_mlp_third_device.toml", mlir=True)
+    edited = outcome.mlir or ""
     base = outcome.scenario.base.read_text()
     assert edited.count("#hal.device.target") == base.count("#hal.device.target") + 1
     for name, text in (("base", base), ("edited", edited)):

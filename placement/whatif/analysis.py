@@ -91,7 +91,8 @@ def _label(op: Operation) -> str:
     return head
 
 
-def _item(module: Module, solution: Solution, op: Operation, kind: Kind) -> Item:
+def make_item(module: Module, solution: Solution, op: Operation, kind: Kind) -> Item:
+    """The item of `op` (kind O) or of a global (kind G) under `solution`."""
     state = solution.get(kind, op)
     default = default_affinity(module, op)
     if state is None or not state.valid:
@@ -116,14 +117,14 @@ def collect_items(module: Module, solution: Solution) -> dict[str, Item]:
         row = optable.info(top)
         if row.role == optable.Role.GLOBAL:
             if is_affinity_type(global_type(top)) and requires_affinity(top):
-                it = _item(module, solution, top, Kind.G)
+                it = make_item(module, solution, top, Kind.G)
                 items[it.key] = it
         elif row.role == optable.Role.FUNCTION:
             for x in top.walk():
                 xrow = optable.info(x)
                 if x is not top and xrow.affinity_aware and xrow.role != optable.Role.FUNCTION \
                         and requires_affinity(x):
-                    it = _item(module, solution, x, Kind.O)
+                    it = make_item(module, solution, x, Kind.O)
                     items[it.key] = it
     return items
 
@@ -132,10 +133,16 @@ def analyze(module: Module, options: Options, place: Assignment | None = None) -
     """Solve `module` and cost its placement (IREE's rule, or `place` when given)."""
     solution = solve_module(module, "fixpoint")
     problem = build_problem(module, solution, options)
+    return costed(module, solution, collect_items(module, solution), problem,
+                  default_affinity(module, module.root), place)
+
+
+def costed(module: Module, solution: Solution, items: dict[str, Item], problem: Problem,
+           default: str | None, place: Assignment | None = None) -> Analysis:
+    """The analysis of a solved module: its placement (IREE's rule, or `place`) costed."""
     chosen = place if place is not None else iree_assignment(problem)
     cost = evaluate(problem, chosen)
-    out = Analysis(module, solution, collect_items(module, solution), problem, chosen, cost,
-                   default=default_affinity(module, module.root))
+    out = Analysis(module, solution, items, problem, chosen, cost, default=default)
     for f, flow in enumerate(problem.flows):
         moved: dict[tuple[int, int], int] = {}
         flow_cost(problem, chosen, f, moved)

@@ -77,7 +77,7 @@ def _cost(a: Analysis) -> dict[str, int]:
             a.cost.over, "max_memory": max(a.cost.memory, default=0)}
 
 
-def _warnings(new: Analysis, changed: list[Item]) -> list[str]:
+def _warnings(new: Analysis, changed: list[Item], bound: bool) -> list[str]:
     out: list[str] = []
     for it in new.items.values():
         if it.status == FAILED:
@@ -90,8 +90,8 @@ def _warnings(new: Analysis, changed: list[Item]) -> list[str]:
         elif it.status == AMBIGUOUS and it in changed:
             out.append(f"{it.label} ({it.key}): ambiguous {it.devices}; IREE takes the lead "
                        f"{it.iree} with no cost model")
-    for line in _bound_warnings(new):
-        out.append(line)
+    if bound:
+        out.extend(_bound_warnings(new))
     return out
 
 
@@ -113,7 +113,8 @@ def _bound_warnings(new: Analysis) -> list[str]:
 
 
 def compare(scenario: Scenario, applied: Applied, old: Analysis, new: Analysis,
-            placed: dict[str, Any] | None, explain_limit: int) -> dict[str, Any]:
+            placed: dict[str, Any] | None, explain_limit: int,
+            bound: bool = False) -> dict[str, Any]:
     """The report document of one scenario."""
     keys = list(old.items) + [k for k in new.items if k not in old.items]
     items: list[dict[str, Any]] = []
@@ -160,7 +161,7 @@ def compare(scenario: Scenario, applied: Applied, old: Analysis, new: Analysis,
         "iree": {"default_before": old.default, "default_after": new.default,
                  "leads": {e["key"]: (e["new"] or {}).get("iree") for e in items}},
         "replicas": applied.replicas,
-        "warnings": _warnings(new, changed),
+        "warnings": _warnings(new, changed, bound),
     }
     doc["status"] = _status(doc)
     return doc

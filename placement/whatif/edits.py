@@ -77,10 +77,11 @@ def _own_attribute(op: Operation) -> str | None:
 class Applier:
     """Applies one scenario's edits to one freshly parsed module."""
 
-    def __init__(self, scenario: Scenario, module: Module) -> None:
+    def __init__(self, scenario: Scenario, module: Module,
+                 rewriter: Rewriter | None = None) -> None:
         self.sc = scenario
         self.module = module
-        self.rw = Rewriter(module)
+        self.rw = rewriter or Rewriter(module)
         self.out = Applied()
         self._named = _named_devices(module)
 
@@ -333,7 +334,8 @@ def _target_text(edit: Edit) -> str:
     return ""
 
 
-def apply_edits(scenario: Scenario, module: Module) -> Applied:
-    """Apply every edit of `scenario` to `module` (see the module docstring)."""
-    return Applier(scenario, module).apply()
+def apply_edits(scenario: Scenario, module: Module, rewriter: Rewriter | None = None) -> Applied:
+    """Apply every edit of `scenario` to `module` (see the module docstring), through
+    `rewriter` when given (`placement.whatif.journal.Journal`: undoable attribute edits)."""
+    return Applier(scenario, module, rewriter).apply()
 

@@ -12,8 +12,10 @@ from typing import Any
 from placement.ir import load
 from placement.ir.core import Module
 from placement.place.problem import Options
-from placement.whatif.analysis import Analysis, analyze
+from placement.whatif.analysis import Analysis, analyze, costed
 from placement.whatif.edits import Applied, apply_edits
+from placement.whatif.incremental import SharedBase, resolve, shared_base, with_options
+from placement.whatif.journal import STRUCTURAL_EDITS, Journal
 from placement.whatif.schema import Scenario, load_scenario
 
 
@@ -32,8 +34,10 @@ class Outcome:
 
     scenario: Scenario
     doc: dict[str, Any]
-    module: Module
+    module: Module  # on the shared path: the base again once the scenario is done
     new: Analysis
+    mlir: str | None = None  # the edited (placed) module, when asked for
+    incremental: bool = False  # re-solved from the shared base's graph
 
 
 _BASES: dict[tuple[str, float, tuple[Any, ...]], Base] = {}
@@ -69,9 +73,37 @@ def _read_base(scenario: Scenario) -> str:
     return _TEXTS[key]
 
 
-def run_scenario(scenario: Scenario, explain_limit: int = 8) -> Outcome:
-    """Apply, re-solve and compare one scenario (errors: located PlacementErrors)."""
+def incremental_ok(scenario: Scenario) -> bool:
+    """Whether the scenario can edit the shared base IR and re-solve incrementally: no
+    structural edit (added/removed devices, replicas) and no `place` (it needs the full
+    problem)."""
+    return not scenario.place and all(e.kind not in STRUCTURAL_EDITS for e in scenario.edits)
+
+
+_SHARED: dict[tuple[str, float], SharedBase] = {}
+
+
+def shared_of(scenario: Scenario) -> SharedBase:
+    """The base parsed and analysed once per process (scenarios edit it and undo)."""
+    key = (str(scenario.base), os.path.getmtime(scenario.base))
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = shared_base(load(_read_base(scenario), str(scenario.base)))
+    return found
+
+
+def run_scenario(scenario: Scenario, explain_limit: int = 8, mlir: bool = False,
+                 bound: bool = False, incremental: bool = True) -> Outcome:
+    """Apply, re-solve and compare one scenario (errors: located PlacementErrors).
+
+    `explain_limit`: how many changed items get a derivation (0: none, as the batch matrix
+    prints none); `mlir`: print the edited module into `Outcome.mlir`; `bound`: check IREE
+    3.13's solver iteration bound (a full 3.13 solve); `incremental`: re-use the parsed base
+    and its solved graph where the edits allow (`incremental_ok`), else parse a copy."""
+    if incremental and incremental_ok(scenario):
+        return _run_shared(scenario, explain_limit, mlir, bound)
     from placement.ir.explorer import symbol_name
+    from placement.ir.printer import print_ir
     from placement.whatif.diff import compare
     from placement.whatif.edits import device_globals
 
@@ -86,8 +118,38 @@ def run_scenario(scenario: Scenario, explain_limit: int = 8) -> Outcome:
     if scenario.place:
         placed = _place(module, options, scenario.time_limit)
     new = analyze(module, Options(budgets=applied.budgets, links=applied.links))
-    doc = compare(scenario, applied, base.analysis, new, placed, explain_limit)
-    return Outcome(scenario, doc, module, new)
+    doc = compare(scenario, applied, base.analysis, new, placed, explain_limit, bound)
+    return Outcome(scenario, doc, module, new, print_ir(module) if mlir else None, False)
+
+
+def _run_shared(scenario: Scenario, explain_limit: int, mlir: bool, bound: bool) -> Outcome:
+    """The scenario on the shared base IR: edits journalled, incremental re-solve, undo."""
+    from placement.affinity import default_affinity
+    from placement.ir.printer import print_ir
+    from placement.whatif.diff import compare
+
+    base = shared_of(scenario)
+    module = base.module
+    journal = Journal(module)
+    try:
+        applied = apply_edits(scenario, module, journal)
+        old = costed(module, base.solution, base.items,
+                     with_options(module, base.problem,
+                                  _base_options(applied, set(base.device_globals))),
+                     base.default)
+        options = Options(budgets=applied.budgets, links=applied.links)
+        resolved = resolve(base, journal)
+        if resolved is None:
+            new = analyze(module, options)
+        else:
+            new = costed(module, resolved.solution, resolved.items,
+                         with_options(module, resolved.problem, options),
+                         default_affinity(module, module.root))
+        doc = compare(scenario, applied, old, new, None, explain_limit, bound)
+        text = print_ir(module) if mlir else None
+    finally:
+        journal.undo()
+    return Outcome(scenario, doc, module, new, text, resolved is not None)
 
 
 def _place(module: Module, options: Options, time_limit: float) -> dict[str, Any]:
@@ -114,6 +176,7 @@ def _place(module: Module, options: Options, time_limit: float) -> dict[str, Any
             "unrealized": [problem.decisions[i].label for i in chosen.unrealized]}
 
 
-def run_file(path: Path, explain_limit: int = 8) -> Outcome:
-    """Load and run one scenario file."""
-    return run_scenario(load_scenario(path), explain_limit)
+def run_file(path: Path, explain_limit: int = 8, mlir: bool = False, bound: bool = False,
+             incremental: bool = True) -> Outcome:
+    """Load and run one scenario file (arguments: `run_scenario`)."""
+    return run_scenario(load_scenario(path), explain_limit, mlir, bound, incremental)
