@@ -204,3 +204,103 @@ def test_add_device_scenario_compiles_and_runs_bit_identical(tmp_path: Path) -> 
     want = _run((compile_, run_), tmp_path / "base" / "m.mlir", base, tmp_path / "base")
     got = _run((compile_, run_), tmp_path / "edited" / "m.mlir", edited, tmp_path / "edited")
     assert got == want
+
+
+# ---------------------------------------------------------------------------- edit kinds
+# On the MLP base (sizes above): the import %0 (62:5) and the export %5 (67:5) are `on(a)`;
+# dispatch_0 (63:5) reads the import, @w1, @b1 (all a) -> [a]; the transfer %2 (64:5) is to
+# b, dispatch_1 (65:5) reads it and @w2, @b2 (b) -> [b]; the transfer %4 (66:5) is to a.
+# Base links under IREE's rule: %1 (4096) a -> b into the transfer %2, %3 (1024) b -> a into
+# the transfer %4. Base memory: a = 33280 + 6144 = 39424, b = 16512 + 8192 = 24704.
+BASE_LINKS = {(A, B): 4096, (B, A): 1024}
+
+
+def _scenario(tmp_path: Path, name: str, edits: str) -> Path:
+    p = tmp_path / f"{name}.toml"
+    base = (SC / "whatif_base" / "mlp_pipeline_2dev.mlir").as_posix()
+    p.write_text(f'base = "{base}"\n{edits}')
+    return p
+
+
+def _check_input_on_b(doc: dict[str, Any]) -> None:
+    # The import is now on(b): P(%0) is pinned to b by it, so dispatch_0 reads b (%0) and a
+    # (@w1, @b1): [a, b], ambiguous; IREE takes the lead a (byte order), so %0 (2048 bytes)
+    # crosses b -> a. The HAL ops need no affinity (not items); memory is unchanged.
+    assert _moves(doc) == {"63:5": ([A], [A, B])}
+    assert doc["status"] == "AMBIGUOUS"
+    assert _links(doc) == {(A, B): 4096, (B, A): 1024 + 2048}
+    assert _memory(doc) == {A: 39424, B: 24704}
+
+
+def test_argument_pin_moves_the_import(tmp_path: Path) -> None:
+    p = _scenario(tmp_path, "arg", '[[edit]]\nkind = "pin"\nargument = "@mlp:0"\n'
+                  'device = "@device_b"\n')
+    outcome = run_file(p, mlir=True)
+    assert outcome.mlir is not None
+    assert 'hal.tensor.import on(#hal.device.affinity<@device_b>) %arg0 "input0"' in outcome.mlir
+    _check_input_on_b(outcome.doc)
+
+
+def test_hal_pin_by_name_is_the_same_edit(tmp_path: Path) -> None:
+    p = _scenario(tmp_path, "hal", '[[edit]]\nkind = "pin"\nhal = "input0"\n'
+                  'device = "@device_b"\n')
+    _check_input_on_b(run_file(p).doc)
+
+
+def test_result_pin_moves_the_export(tmp_path: Path) -> None:
+    # The export is now on(b): no item reads it (the transfer %4 is fixed to a, the export
+    # needs no affinity), so no set changes; %4 (1024 bytes) now crosses a -> b to it.
+    p = _scenario(tmp_path, "res", '[[edit]]\nkind = "pin"\nresult = "@mlp:0"\n'
+                  'device = "@device_b"\n')
+    doc = run_file(p).doc
+    assert doc["items"] == []
+    assert _links(doc) == {(A, B): 4096 + 1024, (B, A): 1024}
+
+
+UNPIN_W2 = ('[[edit]]\nkind = "unpin"\nglobal = "@w2"\n'
+            '[[edit]]\nkind = "pin"\nop = "%3"\ndevice = "@device_a"\n')
+
+
+def _check_unpin_w2(doc: dict[str, Any]) -> None:
+    # dispatch_1 pinned to a; @w2 unpinned reads where its load is used (guarded C(%w2) =
+    # O(dispatch_1) = a): @w2 b -> a; @b2 keeps its pin (b). On a, dispatch_1 receives %2
+    # (4096, from the transfer on b) and @b2 (128): b -> a 4096 + 128; %1 still a -> b 4096.
+    # a: w1 32768 + b1 512 + w2 16384 + the largest working set there (dispatch_0's 6144)
+    # = 55808; b: b2 128 + transfer %2's 8192 = 8320.
+    assert _moves(doc) == {"@w2": ([B], [A]), "65:5": ([B], [A])}
+    assert _links(doc) == {(A, B): 4096, (B, A): 4096 + 128}
+    assert _memory(doc) == {A: 55808, B: 8320}
+
+
+def test_unpin_global(tmp_path: Path) -> None:
+    _check_unpin_w2(run_file(_scenario(tmp_path, "unpin", UNPIN_W2)).doc)
+
+
+FUNCTION_PIN = '[[edit]]\nkind = "pin"\nfunction = "@mlp"\ndevice = "@device_b"\n'
+
+
+def _check_function_pin(doc: dict[str, Any]) -> None:
+    # stream.affinity on @mlp: every op in it without an own affinity is b (dispatch_0 a ->
+    # b; dispatch_1 stays b; the transfers and HAL ops keep theirs). dispatch_0 on b
+    # receives %0 2048 + @w1 32768 + @b1 512 = 35328 from a; %3 1024 b -> a as before.
+    # a: 33280 + transfer %4's 2048 = 35328; b: 16512 + 8192 = 24704.
+    assert _moves(doc) == {"63:5": ([A], [B])}
+    assert _links(doc) == {(A, B): 35328, (B, A): 1024}
+    assert _memory(doc) == {A: 35328, B: 24704}
+
+
+def test_function_pin_pins_all_its_ops(tmp_path: Path) -> None:
+    _check_function_pin(run_file(_scenario(tmp_path, "func", FUNCTION_PIN)).doc)
+
+
+def test_jobs_runs_scenarios_in_processes(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    files = [_scenario(tmp_path, "a_unpin", UNPIN_W2), _scenario(tmp_path, "b_func",
+                                                                 FUNCTION_PIN)]
+    assert run(["whatif", *map(str, files), "--jobs", "2", "-f", "json"]) == 0
+    docs = json.loads(capsys.readouterr().out)["scenarios"]
+    assert [d["name"] for d in docs] == ["a_unpin", "b_func"]  # input order
+    _check_unpin_w2(docs[0])
+    _check_function_pin(docs[1])

@@ -38,6 +38,9 @@ def whatif_command(
     ] = WhatifFormat.table,
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", help="Run scenarios in N processes.")] = 1,
+    iree313_bound: Annotated[bool, typer.Option(
+        "--iree313-bound", help="Also warn where IREE 3.13's solver would stop at its "
+        "iteration bound (a full 3.13 solve of each edited module).")] = False,
 ) -> None:
     """What changes, and what it costs, when devices, pins, defaults or budgets change.
 
@@ -62,7 +65,9 @@ def whatif_command(
     for p in paths:
         if output != "-" and Path(output).resolve() == p.resolve():
             raise PlacementError("refusing to overwrite the scenario file", output)
-    done = list(run_batch(paths, jobs, want_mlir=format == WhatifFormat.mlir))
+    matrix = format == WhatifFormat.table and len(paths) > 1  # it prints no derivation
+    done = list(run_batch(paths, jobs, want_mlir=format == WhatifFormat.mlir,
+                          explain_limit=0 if matrix else 8, bound=iree313_bound))
     failed = [d for d in done if d.error is not None]
     for d in failed:
         print(d.error, file=sys.stderr)

@@ -1,6 +1,6 @@
 """Batches of scenarios: file and directory arguments, in-process or `--jobs N` processes
-(`concurrent.futures`), a progress bar on a terminal. Each worker process caches the bases it
-has analysed, so scenarios on one base re-use its analysis."""
+(`concurrent.futures`), a progress bar on a terminal. Each worker process keeps the bases it
+has parsed and analysed (`placement.whatif.run`), so scenarios on one base re-use them."""
 
 from __future__ import annotations
 
@@ -35,16 +35,17 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def run_one(path: Path, want_mlir: bool = False, explain_limit: int = 8) -> Done:
-    """Run one scenario file; a bad scenario is its rendered diagnostic."""
-    from placement.ir.printer import print_ir
+def run_one(path: Path, want_mlir: bool = False, explain_limit: int = 8,
+            bound: bool = False) -> Done:
+    """Run one scenario file (arguments: `placement.whatif.run.run_scenario`); a bad
+    scenario is its rendered diagnostic."""
     from placement.whatif.run import run_file
 
     try:
-        outcome = run_file(path, explain_limit)
+        outcome = run_file(path, explain_limit, want_mlir, bound)
     except PlacementError as e:
         return Done(path, None, None, e.render())
-    return Done(path, outcome.doc, print_ir(outcome.module) if want_mlir else None, None)
+    return Done(path, outcome.doc, outcome.mlir, None)
 
 
 def _progress(total: int) -> Any:
@@ -59,19 +60,23 @@ def _progress(total: int) -> Any:
     return progress
 
 
-def run_batch(paths: list[Path], jobs: int, want_mlir: bool = False) -> Iterator[Done]:
+def run_batch(paths: list[Path], jobs: int, want_mlir: bool = False, explain_limit: int = 8,
+              bound: bool = False) -> Iterator[Done]:
     """Every scenario in order (results are yielded in input order)."""
     progress = _progress(len(paths))
     try:
         if jobs <= 1:
-            results: Iterator[Done] = (run_one(p, want_mlir) for p in paths)
+            results: Iterator[Done] = (run_one(p, want_mlir, explain_limit, bound)
+                                       for p in paths)
             for done in results:
                 if progress is not None:
                     progress.advance(0)
                 yield done
             return
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for done in pool.map(run_one, paths, [want_mlir] * len(paths)):
+            n = len(paths)
+            for done in pool.map(run_one, paths, [want_mlir] * n, [explain_limit] * n,
+                                 [bound] * n):
                 if progress is not None:
                     progress.advance(0)
                 yield done
