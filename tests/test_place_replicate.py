@@ -133,3 +133,48 @@ def test_place_emits_a_replicated_global_as_copies_and_resolving_gives_the_choic
     sets = _sets(parse(text, "out.mlir"))
     assert sets["@w"] == [A] and sets["@w_device_b"] == [B]
     assert sets["%1"] == [A] and sets["%2"] == [B] and sets["%r"] == [B]
+
+
+@pytest.mark.usefixtures("iree_opt")
+@pytest.mark.parametrize("pin", [A, B])
+def test_a_pinned_global_serves_its_device_and_copies_go_to_the_others(pin: str) -> None:
+    source = SOURCE.replace("util.global private @w :",
+                            f"util.global private @w {{stream.affinity = {pin}}} :")
+    module = parse(source, "w.mlir")
+    replication = replicate_global(module, "@w", [A, B])
+    other = B if pin == A else A
+    other_name = "@w_device_b" if pin == A else "@w_device_a"
+    assert replication.unresolved == []
+    assert [replication.copies[d].attr("sym_name") for d in (A, B)] == \
+        (['"w"', '"w_device_b"'] if pin == A else ['"w_device_a"', '"w"'])
+    # By hand: the uses on `pin` keep reading @w (%1 for device_a; %2 and @on_b's %r for
+    # device_b); the others read the one new copy.
+    assert replication.redirected == (2 if pin == A else 1)
+    before = _sets(parse(source, "w.mlir"))
+    text = print_ir(module)
+    run_iree_opt([], text)
+    out = parse(text, "out.mlir")
+    sets = _sets(out)
+    assert sets["@w"] == [pin] and sets[other_name] == [other]
+    assert sets["%1"] == [A] and sets["%2"] == [B]
+    # Pinned to device_a, the call's use moves to @w_device_b, so @on_b's dispatch runs on
+    # device_b only; pinned to device_b, @on_b still reads @w itself and keeps the set it had
+    # (iree-opt's, checked below).
+    assert sets["%r"] == ([B] if pin == A else before["%r"])
+    assert f"util.global private @w {{stream.affinity = {pin}}} :" in text  # pin unchanged
+    theirs = run_iree_opt(["--iree-stream-annotate-affinities"], text)
+    ours = annotate_text(out, solve_module(out, "fixpoint"))
+    assert compare_outputs(ours, theirs, "out.mlir") == []
+
+
+def test_a_pinned_global_needs_no_device_list_entry_and_rejects_another_keep() -> None:
+    source = SOURCE.replace("util.global private @w :",
+                            f"util.global private @w {{stream.affinity = {A}}} :")
+    module = parse(source, "w.mlir")
+    with pytest.raises(ValueError, match="differs from @w's pin"):
+        replicate_global(module, "@w", [A, B], keep=B)
+    # Only device_b asked for: @w still serves device_a (its pin), one copy for device_b.
+    replication = replicate_global(parse(source, "w.mlir"), "@w", [B])
+    assert sorted(replication.copies) == [A, B]
+    assert replication.copies[A].attr("sym_name") == '"w"'
+    assert replication.copies[B].attr("sym_name") == '"w_device_b"'

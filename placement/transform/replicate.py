@@ -11,8 +11,9 @@ copy, inserted right after the original load (an original load left without uses
 Differences from IREE's pass, all deliberate: the copies are named `@<global>_<device>` (IREE's
 `@"<global>_#hal.device.affinity<@dev>"` needs a quoted symbol), copies are declared in the
 order given, `keep` lets the original itself serve one device (pinned there, so no copy is made
-for it), and the consumer device of a use is the caller's (`device_of`) where IREE derives it
-from the consumer's other operands (the default here does the same from the fixpoint).
+for it; a global already pinned serves its own device that way, as in IREE), and the consumer
+device of a use is the caller's (`device_of`) where IREE derives it from the consumer's other
+operands (the default here does the same from the fixpoint).
 A use whose consumers run on several devices (through a call or a branch) is left on the
 original and reported in `Replication.unresolved`.
 """
@@ -58,14 +59,25 @@ def replicate_global(module: Module, target: Operation | str, devices: Sequence[
     (`device_of(op)`: the affinity text of a consumer op, None for an op that does not
     consume; default: IREE's rule, the one device of the consumer's other operands).
     With `keep` (one of `devices`), the original is pinned to it and serves that device.
+    A global already pinned (`stream.affinity` on it or the module) stays on its device and
+    serves it, as with `keep` (its pin unchanged; no copy is made for that device).
     Raises PlacementError (located at the global) for a global IREE does not replicate:
-    mutable, addressed indirectly, not a tensor, or already pinned to a device."""
+    mutable, addressed indirectly, not a tensor; ValueError for a `keep` that is not one of
+    `devices` or differs from the global's pin."""
     rw = rewriter or Rewriter(module)
     explorer = Explorer(module)
     glob = _resolve(module, explorer, target)
     name = symbol_name(glob) or "@global"
     if keep is not None and keep not in devices:
         raise ValueError(f"keep={keep!r} is not one of the devices")
+    pinned = explicit_affinity(module, glob)
+    if pinned is not None:
+        canonical = {affinity_text(module, d) or d: d for d in devices}
+        if keep is not None and (affinity_text(module, keep) or keep) != pinned:
+            raise ValueError(f"keep={keep!r} differs from {name}'s pin {pinned}")
+        keep = canonical.get(pinned, pinned)
+        if keep not in devices:
+            devices = [*devices, keep]
     if device_of is None:
         device_of = _iree_rule(module, glob)
     copies: dict[str, Operation] = {}
@@ -73,7 +85,8 @@ def replicate_global(module: Module, target: Operation | str, devices: Sequence[
     taken = {symbol_name(op) for op in module.top_level_ops()}
     for device in dict.fromkeys(devices):
         if device == keep:
-            rw.set_attribute(glob, PIN, device)
+            if pinned is None:
+                rw.set_attribute(glob, PIN, device)
             copies[device] = glob
             continue
         copy_name = _fresh_symbol(f"{name}_{_device_tag(device)}", taken)
@@ -123,8 +136,6 @@ def _resolve(module: Module, explorer: Explorer, target: Operation | str) -> Ope
         problem = "is addressed indirectly (util.global.address)"
     elif not is_tensor_type(module.resolve_type(global_type(op))):
         problem = "is not a tensor"
-    elif explicit_affinity(module, op) is not None:
-        problem = "already has a device (stream.affinity)"
     if problem is not None:
         raise PlacementError(f"cannot replicate {symbol_name(op)}: it {problem}",
                              module.filename, module.source, op.syntax.start)
