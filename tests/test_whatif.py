@@ -64,13 +64,20 @@ def test_mlp_third_device() -> None:
 
 def test_mlp_replicate_weights() -> None:
     doc = _doc("whatif_mlp_replicate_weights")
-    # Layer 2 and its transfer move to a; @w2/@b2 get copies on a, read there: no transfer.
+    # Layer 2 and its transfer move to a; @w2/@b2 (pinned b) keep serving b and get copies on
+    # a, filled as IREE's replicate pass does: an initializer loads the original, transfers it
+    # to a (new transfer ops, located at the original global: 6:3 for @w2, 7:3 for @b2) and
+    # stores the copy; layer 2 reads the copies.
     assert doc["replicas"] == {"@w2": ["@w2_device_a"], "@b2": ["@b2_device_a"]}
     assert _moves(doc) == {"64:5": ([B], [A]), "65:5": ([B], [A]),
-                           "@w2_device_a": (None, [A]), "@b2_device_a": (None, [A])}
-    assert _links(doc) == {}
-    # a: w1 + b1 + w2 copy + b2 copy + transfer %2's 8192 = 57984; b keeps w2 + b2 = 16512.
-    assert _memory(doc) == {A: 57984, B: 16512}
+                           "@w2_device_a": (None, [A]), "@b2_device_a": (None, [A]),
+                           "6:3": (None, [A]), "7:3": (None, [A])}
+    # Only the initial copies cross a link: w2 16384 + b2 128 = 16512 b -> a.
+    assert _links(doc) == {(B, A): 16384 + 128}
+    # a: w1 32768 + b1 512 + the copies 16384 + 128 = 49792, plus the largest working set of
+    # an op on a: the @w2 copy's transfer, 16384 (its operand is a loaded global, not
+    # counted) > transfer %2's 8192; b keeps w2 + b2 = 16512 and runs no op.
+    assert _memory(doc) == {A: 49792 + 16384, B: 16512}
 
 
 def test_mlp_place_budget() -> None:
@@ -151,7 +158,8 @@ def test_mlir_output_is_accepted_and_resolves_op_by_op(name: str, iree_opt: str)
 def _write(tmp_path: Path, body: str) -> Path:
     p = tmp_path / "bad.toml"
     base = (SC / "whatif_base" / "mlp_pipeline_2dev.mlir").as_posix()
-    p.write_text(body.replace("BASE", base))
+    kv = (SC / "whatif_base" / "kv_cache_2dev.mlir").as_posix()
+    p.write_text(body.replace("BASE", base).replace("KV", kv))
     return p
 
 
@@ -165,6 +173,8 @@ def _write(tmp_path: Path, body: str) -> Path:
     ('base = "BASE"\n[[edit]]\nkind = "remove_device"\nname = "@device_b"\n', 4,
      "@device_b is removed but"),
     ('base = "BASE"\n[[edit]\n', 2, "invalid TOML"),
+    ('base = "KV"\n[[edit]]\nkind = "replicate_global"\nglobal = "@k_cache"\n', 4,
+     "cannot replicate @k_cache: it is mutable"),
 ])
 def test_bad_scenarios_are_located_errors(tmp_path: Path, body: str, line: int, message: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:

@@ -295,14 +295,23 @@ class Applier:
         self.out.log.append(f"budget {device} = {size}")
 
     def replicate(self, edit: Edit) -> None:
-        from placement.whatif.replicate import replicate_global
+        from placement.transform.replicate import replicate_global
 
         glob = self.global_op(edit)
         devices = [self.device(Edit("", edit.index, {"device": d}), "device")
                    if d else "" for d in edit.get("devices") or []] or self.devices()
-        copies = replicate_global(self.rw, glob, devices)
-        self.out.replicas[symbol_name(glob) or ""] = copies
-        self.out.log.append(f"replicate_global {symbol_name(glob)} on {', '.join(devices)}")
+        try:
+            done = replicate_global(self.module, glob, [affinity_of(d) for d in devices],
+                                    rewriter=self.rw)
+        except PlacementError as e:  # located in the base module: re-located at the edit
+            raise self.fail(e.message, edit, "global") from None
+        name = symbol_name(glob) or ""
+        self.out.replicas[name] = [symbol_name(g) or "" for g in done.copies.values()
+                                   if g is not glob]
+        self.out.log.append(f"replicate_global {name} on {', '.join(devices)}")
+        if done.unresolved:
+            self.out.log.append(f"replicate_global {name}: {len(done.unresolved)} use(s) whose "
+                                "consumers run on several devices read the original")
 
 
 def optable_global_name(existing: list[Operation]) -> str:
