@@ -314,3 +314,66 @@ def test_jobs_runs_scenarios_in_processes(tmp_path: Path,
     assert [d["name"] for d in docs] == ["a_unpin", "b_func"]  # input order
     _check_unpin_w2(docs[0])
     _check_function_pin(docs[1])
+
+
+LINKS = ('[[edit]]\nkind = "add_device"\nname = "@device_c"\ncopy = "@device_b"\n'
+         'links = [{from = "@device_a", weight = 4}, {to = "@device_a", weight = 2}]\n'
+         '[[edit]]\nkind = "pin"\nop = "%3"\ndevice = "@device_c"\n')
+
+
+def test_add_device_links_are_written_as_topology(tmp_path: Path, iree_opt: str) -> None:
+    from placement.whatif import topology
+
+    outcome = run_file(_scenario(tmp_path, "links", LINKS), mlir=True)
+    assert outcome.mlir is not None
+    _iree_ok(iree_opt, outcome.mlir)
+    written = topology.links(load(outcome.mlir))
+    assert [(x.source, x.target, x.flags, x.extra) for x in written] == [
+        ("device_a", "device_c", "", "placement.weight = 4 : i64"),
+        ("device_c", "device_a", "", "placement.weight = 2 : i64")]
+    # dispatch_1 pinned to c reads %2 (4096, the transfer stays to b) and @w2 16384 + @b2 128
+    # (pinned b): 20608 b -> c at weight 1 (no link given); %3 (1024) c -> a at weight 2;
+    # %1 4096 a -> b at weight 1: cost 4096 + 20608 + 2 * 1024 = 26752.
+    doc = outcome.doc
+    assert _links(doc) == {(A, B): 4096, (B, C): 20608, (C, A): 1024}
+    assert doc["cost"]["after"]["cost"] == 4096 + 20608 + 2 * 1024
+
+
+def test_topology_merges_with_the_modules_and_drops_removed_devices(tmp_path: Path,
+                                                                    iree_opt: str) -> None:
+    from placement.whatif import topology
+
+    text = (SC / "whatif_base" / "mlp_pipeline_2dev.mlir").read_text()
+    head = "module attributes {"
+    text = text.replace(head, head + "stream.topology = #hal.device.topology<links = ["
+                        "(@device_a -> @device_b = {unified_memory = true}), "
+                        "(@device_b -> @device_a = {})]>, ", 1)
+    (tmp_path / "topo.mlir").write_text(text)
+    p = tmp_path / "s.toml"
+    # a weight on the existing a -> b link (its flag kept); a new device c linked from b,
+    # then @device_b removed (its pins re-targeted to a): every link naming b goes.
+    p.write_text('base = "topo.mlir"\n'
+                 '[[edit]]\nkind = "add_device"\nname = "@device_c"\ncopy = "@device_b"\n'
+                 'links = [{from = "@device_a", to = "@device_b", weight = 5}, '
+                 '{from = "@device_a", weight = 3}]\n'
+                 '[[edit]]\nkind = "retarget_transfer"\nop = "%2"\ndevice = "@device_a"\n'
+                 + "".join(f'[[edit]]\nkind = "pin"\nglobal = "{g}"\ndevice = "@device_a"\n'
+                           for g in ("@w2", "@b2"))
+                 + '[[edit]]\nkind = "remove_device"\nname = "@device_b"\n')
+    outcome = run_file(p, mlir=True)
+    assert outcome.mlir is not None
+    _iree_ok(iree_opt, outcome.mlir)
+    written = topology.links(load(outcome.mlir))
+    assert [(x.source, x.target, x.flags, x.extra) for x in written] == [
+        ("device_a", "device_c", "", "placement.weight = 3 : i64")]
+    # without the removal, the a -> b link keeps its flag and gets the weight
+    keep = tmp_path / "keep.toml"
+    keep.write_text(p.read_text().split('[[edit]]\nkind = "retarget_transfer"')[0])
+    outcome = run_file(keep, mlir=True)
+    assert outcome.mlir is not None
+    _iree_ok(iree_opt, outcome.mlir)
+    written = topology.links(load(outcome.mlir))
+    assert [(x.source, x.target, x.flags, x.extra) for x in written] == [
+        ("device_a", "device_b", "unified_memory = true", "placement.weight = 5 : i64"),
+        ("device_b", "device_a", "", ""),
+        ("device_a", "device_c", "", "placement.weight = 3 : i64")]

@@ -202,7 +202,23 @@ class Applier:
         for edit in self.sc.edits:
             if edit.kind == "remove_device":
                 self.check_removed(edit)
+        self.write_topology()
         return self.out
+
+    def write_topology(self) -> None:
+        """`add_device` links as weights of the module's `stream.topology`; links naming a
+        removed device dropped from the topology and the cost model (budgets too)
+        (`placement.whatif.topology`)."""
+        from placement.whatif import topology
+
+        removed = [d[1:] for d in self.out.removed]
+        self.out.links = {k: w for k, w in self.out.links.items()
+                          if k[0] not in removed and k[1] not in removed}
+        self.out.budgets = {k: n for k, n in self.out.budgets.items() if k not in removed}
+        before = topology.links(self.module)
+        after = topology.edited(self.module, self.out.links, removed)
+        if after != before:
+            topology.write(self.rw, after)
 
     def add_device(self, edit: Edit) -> None:
         name = device_symbol(str(edit.get("name")))
