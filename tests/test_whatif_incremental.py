@@ -160,3 +160,21 @@ def test_random_edits_every_printed_state_equal(tmp_path: Path, seed: int) -> No
                     path.read_text()
         finally:
             journal.undo()
+
+
+def test_a_failing_scenario_leaves_the_shared_base_unchanged(tmp_path: Path) -> None:
+    from placement.diagnostics import PlacementError
+
+    base = (SC / "whatif_base" / "mlp_pipeline_2dev.mlir").as_posix()
+    bad = tmp_path / "bad.toml"
+    # the first edit is applied to the shared IR, the second fails: the first must be undone
+    bad.write_text(f'base = "{base}"\n[[edit]]\nkind = "pin"\nop = "%3"\ndevice = "@device_a"\n'
+                   '[[edit]]\nkind = "pin"\nop = "%nope"\ndevice = "@device_a"\n')
+    with pytest.raises(PlacementError):
+        run_file(bad)
+    empty = tmp_path / "empty.toml"
+    empty.write_text(f'base = "{base}"\n')
+    outcome = run_file(empty, mlir=True)
+    assert outcome.incremental
+    assert outcome.doc["items"] == []
+    assert outcome.mlir == print_ir(load(Path(base).read_text(), base))
