@@ -78,12 +78,12 @@ class Applier:
     """Applies one scenario's edits to one freshly parsed module."""
 
     def __init__(self, scenario: Scenario, module: Module,
-                 rewriter: Rewriter | None = None) -> None:
+                 rewriter: Rewriter | None = None, named: list[str] | None = None) -> None:
         self.sc = scenario
         self.module = module
         self.rw = rewriter or Rewriter(module)
         self.out = Applied()
-        self._named = _named_devices(module)
+        self._named = named if named is not None else named_devices(module)
 
     def fail(self, message: str, edit: Edit, key: str | None = None) -> PlacementError:
         return self.sc.error(message, edit.index, key)
@@ -335,7 +335,7 @@ def optable_global_name(existing: list[Operation]) -> str:
     return existing[0].name if existing else ""
 
 
-def _named_devices(module: Module) -> list[str]:
+def named_devices(module: Module) -> list[str]:
     """Device symbols the module's affinity attributes name, in first-use order."""
     found: dict[str, None] = {}
     for op in module.root.walk():
@@ -359,8 +359,10 @@ def _target_text(edit: Edit) -> str:
     return ""
 
 
-def apply_edits(scenario: Scenario, module: Module, rewriter: Rewriter | None = None) -> Applied:
+def apply_edits(scenario: Scenario, module: Module, rewriter: Rewriter | None = None,
+                named: list[str] | None = None) -> Applied:
     """Apply every edit of `scenario` to `module` (see the module docstring), through
-    `rewriter` when given (`placement.whatif.journal.Journal`: undoable attribute edits)."""
-    return Applier(scenario, module, rewriter).apply()
+    `rewriter` when given (`placement.whatif.journal.Journal`: undoable attribute edits);
+    `named`: the module's `named_devices`, when known."""
+    return Applier(scenario, module, rewriter, named).apply()
 

@@ -23,10 +23,11 @@ returns None and the caller solves the edited module in full (tests prove both e
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from placement import ops as optable
@@ -45,7 +46,8 @@ from placement.ir.explorer import Explorer, symbol_name
 from placement.ops import Role
 from placement.place.problem import Decision, Flow, Options, Problem, build_problem
 from placement.solution import Kind, Solution, State
-from placement.whatif.analysis import Item, collect_items, make_item
+from placement.whatif.analysis import Analysis, Item, collect_items, costed, make_item
+from placement.whatif.edits import named_devices
 from placement.whatif.journal import Journal
 
 DEFAULT_ATTR = "stream.affinity.default"
@@ -66,6 +68,18 @@ class SharedBase:
     texts: Counter[str]  # affinity texts of the module's attributes, with their counts
     device_globals: list[str]  # symbols of the !hal.device globals
     decision_of: dict[int, int]  # id(op) -> decision index
+    named: list[str]  # `placement.whatif.edits.named_devices` of the base
+    before: dict[tuple[object, ...], Analysis] = field(default_factory=dict)  # per cost inputs
+
+    def analysis(self, options: Options) -> Analysis:
+        """The base's analysis under a scenario's cost inputs (memoized)."""
+        key = (tuple(sorted(options.budgets.items())), tuple(sorted(options.links.items())))
+        found = self.before.get(key)
+        if found is None:
+            found = self.before[key] = costed(self.module, self.solution, self.items,
+                                              with_options(self.module, self.problem, options),
+                                              self.default)
+        return found
 
 
 def attribute_texts(module: Module, values: Iterable[str]) -> list[str]:
@@ -95,7 +109,8 @@ def shared_base(module: Module) -> SharedBase:
             globals_.append(symbol_name(op) or "")
     return SharedBase(module, rules, graph, solution, collect_items(module, solution), problem,
                       default_affinity(module, module.root), texts, globals_,
-                      {id(d.subject): d.index for d in problem.decisions})
+                      {id(d.subject): d.index for d in problem.decisions},
+                      named_devices(module))
 
 
 @dataclass
@@ -362,8 +377,8 @@ def _patched_problem(base: SharedBase, journal: Journal, solution: Solution,
         cands = [remap[c] for c in d.candidates]
         if iree is None or None in cands:
             return None
-        decisions.append(dataclasses.replace(d, candidates=tuple(sorted(
-            {c for c in cands if c is not None})), iree=iree))
+        decisions.append(_moved(d, tuple(sorted({c for c in cands if c is not None})), iree,
+                                d.explicit))
     flows = old.flows if same else _remapped_flows(old.flows, remap)
     if flows is None:
         return None
@@ -399,8 +414,14 @@ def _decision(module: Module, solution: Solution, d: Decision, kind: Kind,
             iree = candidates[0]
     if iree not in candidates:
         candidates = tuple(sorted(set(candidates) | {iree}))
-    return dataclasses.replace(d, candidates=candidates, iree=iree,
-                               explicit=explicit is not None)
+    return _moved(d, candidates, iree, explicit is not None)
+
+
+def _moved(d: Decision, candidates: tuple[int, ...], iree: int, explicit: bool) -> Decision:
+    """A copy of a base decision with new candidates and choice (the base one is shared)."""
+    out = copy.copy(d)
+    out.candidates, out.iree, out.explicit = candidates, iree, explicit
+    return out
 
 
 def _remapped_flows(flows: list[Flow], remap: list[int | None]) -> list[Flow] | None:

@@ -132,11 +132,8 @@ def _run_shared(scenario: Scenario, explain_limit: int, mlir: bool, bound: bool)
     module = base.module
     journal = Journal(module)
     try:
-        applied = apply_edits(scenario, module, journal)
-        old = costed(module, base.solution, base.items,
-                     with_options(module, base.problem,
-                                  _base_options(applied, set(base.device_globals))),
-                     base.default)
+        applied = apply_edits(scenario, module, journal, base.named)
+        old = base.analysis(_base_options(applied, set(base.device_globals)))
         options = Options(budgets=applied.budgets, links=applied.links)
         resolved = resolve(base, journal)
         if resolved is None:
