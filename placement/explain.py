@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from placement import ops as optable
 from placement.affinity import affinity_text, default_affinity, own_affinity, value_scope_op
@@ -22,7 +23,10 @@ from placement.ir.explorer import Explorer, Walk, has_body, is_public, symbol_na
 from placement.model.constraints import Edge, build_constraints
 from placement.model.z3_engine import solve_system
 from placement.ops import Role
-from placement.solution import Kind, Subject
+from placement.solution import Kind, Solution, State, Subject
+
+if TYPE_CHECKING:
+    from placement.iree313.annotate import Lookups
 
 
 @dataclass
@@ -93,6 +97,10 @@ class Explanation:
                 "failure": self.failure.as_json() if self.failure else None}
 
 
+def _text(devices: list[str]) -> str:
+    return "[" + ", ".join(devices) + "]"
+
+
 def _loc(op: Operation | None) -> str | None:
     return None if op is None else f"{op.loc.file}:{op.loc.line}:{op.loc.col}"
 
@@ -102,6 +110,20 @@ def _func_of(op: Operation) -> Operation | None:
         if optable.info(x).role == Role.FUNCTION:
             return x
     return None
+
+
+def _call_reason(ex: Explorer, call: Operation, what: str, indirect: str,
+                 bodiless: str) -> list[str]:
+    """Why a call makes a traversal incomplete: the callee is unknown (spec section
+    `indirect`) or has no body (`bodiless`); [] when neither."""
+    callee = ex.callee(call)
+    if callee is None:
+        return [f"{what} {call.name} at {_loc(call)}, an indirect or unresolved call "
+                f"({indirect})"]
+    if not has_body(callee):
+        return [f"{what} {symbol_name(callee)} at {_loc(call)}, which has no body "
+                f"({bodiless})"]
+    return []
 
 
 def value_owner_op(v: Value) -> Operation | None:
@@ -162,6 +184,19 @@ class Explainer:
             self.cs = build_constraints(module, self.explorer)
             self.invalid, self.bits = solve_system(self.cs)
         self.reads = self.cs.reads_of()
+        # IREE 3.13 answers from its own lookups (pinned values first, default fallbacks):
+        # the same `Lookups` that `solve --semantics iree-3.13` prints, over this model.
+        self.lookups: Lookups | None = None
+        if semantics != "seed":
+            from placement.iree313.annotate import Lookups
+            from placement.iree313.pins import pinned_values
+
+            solution = Solution("z3", semantics=semantics,
+                                pinned=pinned_values(module, self.explorer))
+            for e, (kind, subject) in enumerate(self.cs.keys):
+                solution.set(kind, subject, State(e not in self.invalid,
+                                                  frozenset(self.devices_of(e))))
+            self.lookups = Lookups(module, solution)
 
     # ------------------------------------------------------------------ helpers
     def devices_of(self, e: int) -> list[str]:
@@ -268,13 +303,7 @@ class Explainer:
             d = r.owner
             role = optable.info(d).role
             if role == Role.CALL:
-                callee = ex.callee(d)
-                if callee is None:
-                    reasons.append(f"{r.name} comes from {d.name} at {_loc(d)}, an indirect "
-                                   "or unresolved call (2.2)")
-                elif not has_body(callee):
-                    reasons.append(f"{r.name} comes from a call to {symbol_name(callee)} at "
-                                   f"{_loc(d)}, which has no body (2.2)")
+                reasons.extend(_call_reason(ex, d, f"{r.name} comes from", "2.2", "2.2"))
             elif role == Role.GLOBAL_LOAD:
                 gi = ex.global_info(d)
                 if gi is None or gi.is_indirect:
@@ -307,13 +336,7 @@ class Explainer:
             row = optable.info(op)
             used = op.operands[idx].name
             if row.role == Role.CALL:
-                callee = ex.callee(op)
-                if callee is None:
-                    reasons.append(f"{used} is passed to {op.name} at {_loc(op)}, an indirect "
-                                   "or unresolved call (2.3)")
-                elif not has_body(callee):
-                    reasons.append(f"{used} is passed to {symbol_name(callee)} at {_loc(op)}, "
-                                   "which has no body (2.3, Q19)")
+                reasons.extend(_call_reason(ex, op, f"{used} is passed to", "2.3", "2.3, Q19"))
             if row.role in (Role.RETURN, Role.YIELD):
                 parent = op.parent_op
                 if parent is not None and optable.info(parent).role == Role.FUNCTION:
@@ -370,6 +393,18 @@ class Explainer:
         """Explain one element (what it prints and why)."""
         e = self.cs.find(kind, subject)
         name = element_name(kind, subject)
+        if self.lookups is not None:
+            pinners = self.lookups.solution.pinned.get(id(subject)) if kind == Kind.P else None
+            if pinners and isinstance(subject, Value):
+                return self._pinned(subject, name, what, location, pinners)
+            if e is None and isinstance(subject, Operation):
+                found = self.lookups.global_(subject) if kind == Kind.G \
+                    else self.lookups.execution(subject)
+                if found:
+                    return Explanation(name, what, location, True, [], _text(found),
+                                       failure=Failure("empty", reasons=[
+                                           f"no {name} element exists; IREE 3.13 falls back "
+                                           f"to the default {found[0]} (10.1#9)"]))
         if e is None:
             return Explanation(name, what, location, False, [], "[]",
                                failure=Failure("missing", reasons=[
@@ -382,7 +417,7 @@ class Explainer:
             steps, source = self.invalid_chain(e)
             out.failure = Failure("invalid", steps, self.incomplete_reasons(source))
         elif devices:
-            out.printed = "[" + ", ".join(devices) + "]"
+            out.printed = _text(devices)
             out.derivations = [self.derivation(e, d) for d in devices]
         else:
             default = default_affinity(self.module, default_from)
@@ -392,6 +427,34 @@ class Explainer:
                     f"{name} is valid and empty; the default {default} applies (7.1)"])
             else:
                 out.failure = Failure("empty", reasons=self.empty_reasons(e, default_from))
+        return out
+
+    def _pinned(self, v: Value, name: str, what: str, location: str | None,
+                pinners: list[Operation]) -> Explanation:
+        """A value pinned in IREE 3.13 (PR #20945, 10.1#2): its set is the union of its
+        pinning ops' execution affinities, whatever its producer element holds."""
+        assert self.lookups is not None
+        found = self.lookups.pinned(v)
+        out = Explanation(name, what, location, found is not None, found or [],
+                          _text(found or []))
+        if found is None:
+            out.failure = Failure("pinned", reasons=[
+                f"{name} is pinned by {describe_op(p)} at {_loc(p)}, whose execution lookup "
+                "fails (10.1#2)" for p in pinners if self.lookups.execution(p) is None])
+            return out
+        for device in found:
+            pinner = next(p for p in pinners if device in (self.lookups.execution(p) or ()))
+            pin = Step(name, element_name(Kind.O, pinner), "pinned (10.1#2)",
+                       describe_op(pinner), _loc(pinner))
+            o = self.cs.find(Kind.O, pinner)
+            if o is not None and o not in self.invalid and device in self.devices_of(o):
+                der = self.derivation(o, device)
+                out.derivations.append(Derivation(device, [pin, *der.steps], der.origin,
+                                                  der.origin_reason, der.origin_location))
+            else:
+                out.derivations.append(Derivation(device, [pin], element_name(Kind.O, pinner),
+                                                  "the default `stream.affinity.default` "
+                                                  "(7.1, 10.1#9)", _loc(pinner)))
         return out
 
     def explain_value(self, v: Value, what: str | None = None) -> Explanation:

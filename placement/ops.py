@@ -11,8 +11,9 @@ return-like / region terminators), declared as data (`RegionBranch`, `Terminator
 functions at the end of this module (`operand_targets`, `value_sources`, `tied_operand`,
 `tied_results`, `successor_operands`, `forwarded_operands`, `callee_symbol`, ...) are the one
 place that answers "where does operand i flow" and "what flows into value v"; the explorer, both
-rule sets and the encoding analysis call them. The syntax fields of a row (`attr_place`,
-`result_types`, ...) are read only by the parser and the printer.
+rule sets and the encoding analysis call them. A row holds no syntax: how an op is written
+(operand order, where its attribute dictionary goes, its result types) is its declarative
+format in `FORMATS` below, from which the parser and the IR printer both derive.
 
 The rows follow `../shared/spec/affinity-analysis.md` sections 1.1-1.3 (the seed's semantics).
 """
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 if TYPE_CHECKING:
     from placement.ir.core import Block, BlockArgument, Operation, OpResult, Value
@@ -65,30 +66,6 @@ class EncodingRole(StrEnum):
     DISPATCH = "dispatch"  # stream.tensor.dispatch: a consumer of encoded operands
     BINDING = "binding"  # stream.binding.subspan: an executable's view of an operand
     EXECUTABLE = "executable"  # stream.executable
-
-
-class AttrPlace(StrEnum):
-    """Where a custom syntax puts its attribute dictionary when the op has none in the source."""
-
-    AFTER_NAME = "after_name"  # op {attrs} operands ...
-    AFTER_FIRST_GROUP = "after_first_group"  # scf.condition(%c) {attrs} ...
-    BEFORE_COLON = "before_colon"  # op operands {attrs} : types   (also before '=' of util.global)
-    AFTER_COLON = "after_colon"  # op operands : {attrs} types  (or `=> {attrs} types`)
-    END = "end"  # op ... {attrs}
-    END_KEYWORD = "end_keyword"  # op ... attributes {attrs}
-    BEFORE_REGION = "before_region"  # op ... attributes {attrs} {region}  (END_KEYWORD if none)
-    GENERIC = "generic"  # custom syntax has no safe place: print the op in generic form
-
-
-class ResultTypes(StrEnum):
-    """How a custom syntax spells its result types."""
-
-    SIGNATURE = "signature"  # after the last top-level '->', else the last N after ':'
-    LIKE_OPERANDS = "like_operands"  # one result per operand but the last, of its type
-                                      # (hal.tensor.barrier: results mirror the sources)
-    NOT_AFFINITY = "not_affinity"  # scalar/index results whatever the trailing type says
-    SAME_AS_OPERANDS = "same_as_operands"  # one result per operand, of its type, named or not
-                                            # (util.optimization_barrier)
 
 
 class Ties(StrEnum):
@@ -178,21 +155,14 @@ class OpInfo:
     pins: bool = False
     ties: Ties = Ties.NONE
     constant_like: bool = False
-    attr_place: AttrPlace = AttrPlace.BEFORE_COLON
-    result_types: ResultTypes = ResultTypes.SIGNATURE
-    # Typed `(%x: type)` groups of the custom syntax define the entry block's arguments.
-    signature_args: bool = False
+    # IsolatedFromAbove: the regions do not see enclosing values (their SSA names are a new
+    # scope). Always true of functions, modules and executables (roles FUNCTION, MODULE,
+    # OBJECT); set explicitly for other ops.
+    isolated_from_above: bool = False
     # util.return: its operands' consumers include the results of the function's call sites.
     returns_to_call_sites: bool = False
     # Computes the explicit affinity attribute text for ops whose rule is not one attribute.
     affinity_hook: Callable[[Operation], str | None] | None = field(default=None, compare=False)
-    # The type after the op's last top-level ':' is its declared `type` (util.global).
-    declares_type: bool = False
-    # The first top-level type of the custom syntax is this attribute (sizeof's `encoding`).
-    leading_type_attr: str | None = None
-    # Properties (name -> text) of the op's generic form, for ops printed generically.
-    generic_properties: Callable[[Operation], dict[str, str]] | None = field(
-        default=None, compare=False)
     # The op's part in the unified-encodings pass.
     encoding: EncodingRole = EncodingRole.NONE
     # A copy of operand 0 (flow.tensor.clone, stream.async.clone): `place` runs it with its input.
@@ -203,14 +173,6 @@ class OpInfo:
     defines_symbol: bool = False
     # Invisible to the explorer's traversals (spec 1.3: IGNORE action).
     ignored_by_explorer: bool = False
-    # Operand groups introduced by these keywords (`wait(%f)`) come last in operand order.
-    trailing_operand_keywords: tuple[str, ...] = ()
-    # The op's top-level `{...}` lists operand entries (`{ro %r[%o for %l] : type{%s}, ...}`),
-    # it is not a region.
-    braced_operands: bool = False
-    # Reorders the operands parsed in source order into ODS operand order.
-    reorder_operands: Callable[[Operation, list[int]], list[int]] | None = field(
-        default=None, compare=False)
     # RegionBranchOpInterface (scf.for, scf.while, scf.if, ...).
     region_branch: RegionBranch | None = None
     # Region terminators (scf.yield, scf.condition, util.return, ...).
@@ -236,58 +198,13 @@ class OpInfo:
                    "is_branch": self.role == Role.BRANCH}
         derived["has_flows"] = derived["is_call"] or derived["is_branch"] \
             or self.region_branch is not None or self.terminator is not None
+        if self.role in (Role.FUNCTION, Role.MODULE, Role.OBJECT):
+            derived["isolated_from_above"] = True
         for name, value in derived.items():
             object.__setattr__(self, name, value)
 
 
 UNKNOWN = OpInfo()
-
-
-def _flow_update_order(op: Operation, order: list[int]) -> list[int]:
-    """flow.tensor.update prints `update, target[indices]`; ODS order is target first."""
-    if len(order) >= 2:
-        return [order[1], *order[2:], order[0]]
-    return order
-
-
-def _value_last(op: Operation, order: list[int]) -> list[int]:
-    """`%value, %target[...]` (fill, store) and `%tp => %resources` (timepoint.await): ODS
-    order puts the leading operand last."""
-    return [*order[1:], order[0]] if order else order
-
-
-def _fill_order(op: Operation, order: list[int]) -> list[int]:
-    """`%value, %target[%offset ...] : T -> T{%size}`: ODS order is target, target size,
-    offsets/lengths, value."""
-    if len(order) < 3:
-        return order
-    return [order[1], order[-1], *order[2:-1], order[0]]
-
-
-def _update_target_first(op: Operation, order: list[int]) -> list[int]:
-    """`%update, %target[...]`: ODS order is target (size, offsets) then update (size)."""
-    if op.name == "stream.async.update" and len(order) == 6:
-        return [order[i] for i in (1, 5, 2, 3, 0, 4)]
-    return [order[1], order[0], *order[2:]] if len(order) >= 2 else order
-
-
-def _async_copy_order(op: Operation, order: list[int]) -> list[int]:
-    """`%src[%o to %e], %tgt[%o to %e], %len : T{%ss} -> %tgt as T{%ts}`: ODS order is target,
-    target size, offset, end, source, source size, offset, end, length."""
-    if len(order) != 9:
-        return order
-    return [order[i] for i in (3, 8, 4, 5, 0, 7, 1, 2, 6)]
-
-
-def _collective_order(op: Operation, order: list[int]) -> list[int]:
-    """`[%count] channel(%c) [source(%p)] %src[o to e for l], %tgt[o to e for l] : T{%ss} ->
-    %tgt as T{%ts}`: ODS order is target (size, offset, end, length), source (same), count,
-    channel, param."""
-    p = len(order) - 10
-    if p < 2:
-        return order
-    tail = (p + 4, p + 9, p + 5, p + 6, p + 7, p, p + 8, p + 1, p + 2, p + 3)
-    return [order[i] for i in tail] + order[:p]
 
 
 def _async_transfer_affinity(op: Operation) -> str | None:
@@ -303,29 +220,6 @@ def _async_transfer_affinity(op: Operation) -> str | None:
     if dst_staging:
         return src
     return dst
-
-
-def _hal_import_properties(op: Operation) -> dict[str, str]:
-    """hal.tensor.import: source, target dims, wait fence; affinity, name, target encoding."""
-    props: dict[str, str] = {}
-    if op.attr("on") is not None:
-        props["affinity"] = op.attr("on") or ""
-    if op.syntax.strings:
-        props["name"] = op.syntax.strings[0]
-    fence = 1 if any(v.type == "!hal.fence" for v in op.operands[1:]) else 0
-    dims = len(op.operands) - 1 - fence
-    props["operandSegmentSizes"] = f"array<i32: 1, {dims}, {fence}, 0>"
-    props["target_encoding"] = op.results[0].type if op.results else ""
-    return props
-
-
-def _stream_sizeof_properties(op: Operation) -> dict[str, str]:
-    """stream.tensor.sizeof: affinity and the encoding type it sizes."""
-    props: dict[str, str] = {}
-    if op.attr("on") is not None:
-        props["affinity"] = op.attr("on") or ""
-    props["encoding"] = op.syntax_attrs.get("encoding", "")
-    return props
 
 
 # Attribute kinds that implement the stream affinity attribute interface.
@@ -358,190 +252,161 @@ _ON = ("affinity", "on")  # the affinity attribute of stream ops (`on(#x)` in cu
 _flow = partial(OpInfo, affinity_attrs=_FLOW)
 # An affinity-aware stream op (spec 1.1: the stream affinity-op trait, `on(...)`).
 _stream = partial(OpInfo, affinity_attrs=_ON)
-_EK = AttrPlace.END_KEYWORD
 
 TABLE: dict[str, OpInfo] = {
     # --- flow -------------------------------------------------------------------------
-    "flow.tensor.transfer": OpInfo(affinity_attrs=("target", "to"), attr_place=_EK),
-    "flow.dispatch.region": _flow(attr_place=AttrPlace.BEFORE_REGION),
-    "flow.return": OpInfo(attr_place=AttrPlace.AFTER_NAME),
-    "flow.dispatch.workgroups": _flow(ties=Ties.SYNTAX, signature_args=True),
+    "flow.tensor.transfer": OpInfo(affinity_attrs=("target", "to")),
+    "flow.dispatch.region": _flow(),
+    "flow.return": OpInfo(),
+    "flow.dispatch.workgroups": _flow(ties=Ties.SYNTAX, isolated_from_above=True),
     "flow.dispatch": _flow(ties=Ties.SYNTAX),
     "flow.call": _flow(role=Role.CALL, ties=Ties.SYNTAX),
-    "flow.tensor.constant": _flow(constant_like=True, attr_place=AttrPlace.AFTER_NAME),
-    "flow.tensor.dynamic_constant": _flow(attr_place=AttrPlace.AFTER_NAME),
-    "flow.tensor.alloca": _flow(attr_place=_EK),
-    "flow.tensor.empty": _flow(attr_place=_EK),
-    "flow.tensor.splat": _flow(attr_place=_EK),
-    "flow.tensor.clone": _flow(attr_place=_EK, clone=True),
-    "flow.tensor.slice": _flow(attr_place=_EK),
-    "flow.tensor.update": _flow(ties=Ties.FIRST, attr_place=_EK,
-                                reorder_operands=_flow_update_order),
+    "flow.tensor.constant": _flow(constant_like=True),
+    "flow.tensor.dynamic_constant": _flow(),
+    "flow.tensor.alloca": _flow(),
+    "flow.tensor.empty": _flow(),
+    "flow.tensor.splat": _flow(),
+    "flow.tensor.clone": _flow(clone=True),
+    "flow.tensor.slice": _flow(),
+    "flow.tensor.update": _flow(ties=Ties.FIRST),
     "flow.channel.default": _flow(),
     "flow.collective.all_gather": _flow(),
     "flow.collective.all_reduce": _flow(),
     "flow.collective.all_to_all": _flow(),
     "flow.collective.reduce_scatter": _flow(),
     "flow.collective.send_recv": _flow(),
-    "flow.tensor.reshape": OpInfo(ties=Ties.FIRST, attr_place=_EK),
-    "flow.tensor.bitcast": OpInfo(ties=Ties.FIRST, attr_place=_EK),
-    "flow.tensor.load": OpInfo(attr_place=_EK, result_types=ResultTypes.NOT_AFFINITY),
-    "flow.tensor.store": OpInfo(attr_place=_EK),
+    "flow.tensor.reshape": OpInfo(ties=Ties.FIRST),
+    "flow.tensor.bitcast": OpInfo(ties=Ties.FIRST),
+    "flow.tensor.load": OpInfo(),
+    "flow.tensor.store": OpInfo(),
     "flow.executable": OpInfo(role=Role.OBJECT, defines_symbol=True),
     # --- hal --------------------------------------------------------------------------
-    "hal.tensor.import": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True,
-                                attr_place=AttrPlace.GENERIC,
-                                trailing_operand_keywords=("wait",),
-                                generic_properties=_hal_import_properties),
-    "hal.tensor.export": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True,
-                                attr_place=AttrPlace.END),
+    "hal.tensor.import": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True),
+    "hal.tensor.export": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True),
     "hal.tensor.alias": OpInfo(affinity_attrs=_ON, requires_affinity=False, pins=True,
-                               ties=Ties.FIRST, attr_place=AttrPlace.END,
-                               trailing_operand_keywords=("wait",)),
-    "hal.tensor.barrier": OpInfo(ties=Ties.PAIRWISE, attr_place=_EK,
-                                 result_types=ResultTypes.LIKE_OPERANDS),
+                               ties=Ties.FIRST),
+    "hal.tensor.barrier": OpInfo(ties=Ties.PAIRWISE),
     "hal.dispatch.extern": OpInfo(ties=Ties.SYNTAX),
     "hal.executable": OpInfo(role=Role.OBJECT, defines_symbol=True),
     # --- util -------------------------------------------------------------------------
     "util.global": OpInfo(role=Role.GLOBAL, affinity_attrs=_FLOW, requires_affinity="tensor",
-                          defines_symbol=True, declares_type=True),
+                          defines_symbol=True),
     "util.global.load": OpInfo(role=Role.GLOBAL_LOAD),
     "util.global.store": OpInfo(role=Role.GLOBAL_STORE),
     "util.global.address": OpInfo(role=Role.GLOBAL_ADDRESS),
     "util.func": OpInfo(role=Role.FUNCTION, affinity_attrs=_FLOW, requires_affinity=False,
-                        signature_args=True, defines_symbol=True,
-                        attr_place=AttrPlace.BEFORE_REGION),
+                        defines_symbol=True),
     "util.initializer": OpInfo(role=Role.FUNCTION, affinity_attrs=_FLOW, requires_affinity=False,
-                               attr_place=AttrPlace.BEFORE_REGION, initializer=True),
+                               initializer=True),
     "util.call": OpInfo(role=Role.CALL, ties=Ties.SYNTAX),
-    "util.return": OpInfo(role=Role.RETURN, terminator=RETURN_LIKE,
-                          attr_place=AttrPlace.AFTER_NAME, returns_to_call_sites=True),
-    "util.optimization_barrier": OpInfo(role=Role.OPT_BARRIER, attr_place=AttrPlace.AFTER_NAME,
-                                        result_types=ResultTypes.SAME_AS_OPERANDS),
+    "util.return": OpInfo(role=Role.RETURN, terminator=RETURN_LIKE, returns_to_call_sites=True),
+    "util.optimization_barrier": OpInfo(role=Role.OPT_BARRIER),
     "util.null": OpInfo(constant_like=True),
     # --- func / builtin ---------------------------------------------------------------
-    "func.func": OpInfo(role=Role.FUNCTION, signature_args=True, defines_symbol=True,
-                        attr_place=AttrPlace.BEFORE_REGION),
+    "func.func": OpInfo(role=Role.FUNCTION, defines_symbol=True),
     "func.call": OpInfo(role=Role.CALL),
-    "func.return": OpInfo(role=Role.RETURN, terminator=RETURN_LIKE,
-                          attr_place=AttrPlace.AFTER_NAME),
-    "builtin.module": OpInfo(role=Role.MODULE, attr_place=AttrPlace.BEFORE_REGION),
+    "func.return": OpInfo(role=Role.RETURN, terminator=RETURN_LIKE),
+    "builtin.module": OpInfo(role=Role.MODULE),
     # --- arith ------------------------------------------------------------------------
-    "arith.constant": _flow(requires_affinity="tensor", constant_like=True,
-                            attr_place=AttrPlace.AFTER_NAME),
+    "arith.constant": _flow(requires_affinity="tensor", constant_like=True),
     "arith.select": OpInfo(role=Role.SELECT),
     # --- cf / scf ---------------------------------------------------------------------
-    "cf.br": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
-    "cf.cond_br": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
-    "cf.switch": OpInfo(role=Role.BRANCH, attr_place=AttrPlace.END),
-    "scf.for": OpInfo(role=Role.SCF_FOR, region_branch=SCF_FOR, attr_place=AttrPlace.END),
-    "scf.while": OpInfo(role=Role.SCF_WHILE, region_branch=SCF_WHILE, attr_place=_EK),
-    "scf.if": OpInfo(role=Role.SCF_IF, region_branch=SCF_IF, attr_place=AttrPlace.END),
-    "scf.yield": OpInfo(role=Role.YIELD, terminator=RETURN_LIKE, attr_place=AttrPlace.AFTER_NAME),
-    "scf.condition": OpInfo(role=Role.CONDITION, terminator=CONDITION,
-                            attr_place=AttrPlace.AFTER_FIRST_GROUP),
+    "cf.br": OpInfo(role=Role.BRANCH),
+    "cf.cond_br": OpInfo(role=Role.BRANCH),
+    "cf.switch": OpInfo(role=Role.BRANCH),
+    "scf.for": OpInfo(role=Role.SCF_FOR, region_branch=SCF_FOR),
+    "scf.while": OpInfo(role=Role.SCF_WHILE, region_branch=SCF_WHILE),
+    "scf.if": OpInfo(role=Role.SCF_IF, region_branch=SCF_IF),
+    "scf.yield": OpInfo(role=Role.YIELD, terminator=RETURN_LIKE),
+    "scf.condition": OpInfo(role=Role.CONDITION, terminator=CONDITION),
     "scf.execute_region": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
     "scf.forall": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
     "scf.parallel": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
     "scf.index_switch": OpInfo(role=Role.REGION_BRANCH, region_branch=UNMODELLED),
     # --- stream -----------------------------------------------------------------------
-    # Ops with `_stream(...)` declare the stream affinity-op trait (spec 1.1). Where a row
-    # has no attr_place, the custom syntax keeps the dictionary before the first ':'.
+    # Ops with `_stream(...)` declare the stream affinity-op trait (spec 1.1).
     "stream.context.resolve": _stream(),
     "stream.resource.alloc": _stream(),
-    "stream.resource.alloca": _stream(attr_place=AttrPlace.AFTER_COLON,
-                                      trailing_operand_keywords=("await",)),
-    "stream.resource.dealloca": _stream(attr_place=AttrPlace.END,
-                                        trailing_operand_keywords=("await",)),
+    "stream.resource.alloca": _stream(),
+    "stream.resource.dealloca": _stream(),
     "stream.resource.try_map": _stream(),
-    "stream.resource.pack": _stream(attr_place=_EK),
-    "stream.resource.constants": _stream(attr_place=AttrPlace.AFTER_NAME),
-    "stream.resource.size": _stream(result_types=ResultTypes.NOT_AFFINITY),
-    "stream.resource.load": OpInfo(attr_place=_EK),
-    "stream.resource.store": OpInfo(attr_place=_EK, reorder_operands=_fill_order),
-    "stream.resource.subview": OpInfo(attr_place=_EK),
-    "stream.parameter.load": _stream(braced_operands=True),
+    "stream.resource.pack": _stream(),
+    "stream.resource.constants": _stream(),
+    "stream.resource.size": _stream(),
+    "stream.resource.load": OpInfo(),
+    "stream.resource.store": OpInfo(),
+    "stream.resource.subview": OpInfo(),
+    "stream.parameter.load": _stream(),
     "stream.parameter.read": _stream(),
     "stream.parameter.write": _stream(),
-    "stream.parameter.gather": _stream(braced_operands=True),
-    "stream.parameter.scatter": _stream(braced_operands=True),
-    "stream.file.constant": _stream(attr_place=_EK),
-    "stream.file.read": _stream(attr_place=_EK, trailing_operand_keywords=("await",)),
-    "stream.file.write": _stream(attr_place=_EK, trailing_operand_keywords=("await",)),
-    "stream.tensor.import": _stream(ties=Ties.FIRST, attr_place=_EK),
-    "stream.tensor.export": _stream(ties=Ties.FIRST, attr_place=_EK),
-    "stream.tensor.empty": _stream(attr_place=_EK),
-    "stream.tensor.constant": _stream(attr_place=_EK, encoding=EncodingRole.CONSTANT),
-    "stream.tensor.splat": _stream(attr_place=_EK),
-    "stream.tensor.clone": _stream(attr_place=_EK),
-    "stream.tensor.encode": _stream(attr_place=_EK, encoding=EncodingRole.ENCODE),
-    "stream.tensor.slice": _stream(attr_place=_EK),
-    "stream.tensor.fill": _stream(ties=Ties.FIRST, attr_place=_EK, reorder_operands=_value_last),
-    "stream.tensor.update": _stream(ties=Ties.FIRST, attr_place=_EK,
-                                    reorder_operands=_update_target_first),
+    "stream.parameter.gather": _stream(),
+    "stream.parameter.scatter": _stream(),
+    "stream.file.constant": _stream(),
+    "stream.file.read": _stream(),
+    "stream.file.write": _stream(),
+    "stream.tensor.import": _stream(ties=Ties.FIRST),
+    "stream.tensor.export": _stream(ties=Ties.FIRST),
+    "stream.tensor.empty": _stream(),
+    "stream.tensor.constant": _stream(encoding=EncodingRole.CONSTANT),
+    "stream.tensor.splat": _stream(),
+    "stream.tensor.clone": _stream(),
+    "stream.tensor.encode": _stream(encoding=EncodingRole.ENCODE),
+    "stream.tensor.slice": _stream(),
+    "stream.tensor.fill": _stream(ties=Ties.FIRST),
+    "stream.tensor.update": _stream(ties=Ties.FIRST),
     "stream.tensor.dispatch": _stream(ties=Ties.SYNTAX, encoding=EncodingRole.DISPATCH),
-    "stream.tensor.sizeof": _stream(attr_place=AttrPlace.GENERIC,
-                                    result_types=ResultTypes.NOT_AFFINITY,
-                                    leading_type_attr="encoding",
-                                    generic_properties=_stream_sizeof_properties,
-                                    encoding=EncodingRole.SIZEOF),
-    "stream.tensor.load": OpInfo(attr_place=_EK),
-    "stream.tensor.store": OpInfo(attr_place=_EK, reorder_operands=_value_last),
-    "stream.tensor.trace": OpInfo(attr_place=_EK),
+    "stream.tensor.sizeof": _stream(encoding=EncodingRole.SIZEOF),
+    "stream.tensor.load": OpInfo(),
+    "stream.tensor.store": OpInfo(),
+    "stream.tensor.trace": OpInfo(),
     "stream.async.alloca": _stream(),
-    "stream.async.constant": _stream(attr_place=_EK),
-    "stream.async.splat": _stream(attr_place=_EK),
-    "stream.async.clone": _stream(attr_place=_EK, encoding=EncodingRole.CLONE, clone=True),
-    "stream.async.slice": _stream(attr_place=_EK),
-    "stream.async.fill": _stream(ties=Ties.FIRST, attr_place=_EK, reorder_operands=_fill_order),
-    "stream.async.update": _stream(ties=Ties.FIRST, attr_place=_EK,
-                                   reorder_operands=_update_target_first),
-    "stream.async.copy": _stream(ties=Ties.FIRST, attr_place=_EK,
-                                 reorder_operands=_async_copy_order),
-    "stream.async.collective": _stream(ties=Ties.FIRST, attr_place=_EK,
-                                       reorder_operands=_collective_order),
+    "stream.async.constant": _stream(),
+    "stream.async.splat": _stream(),
+    "stream.async.clone": _stream(encoding=EncodingRole.CLONE, clone=True),
+    "stream.async.slice": _stream(),
+    "stream.async.fill": _stream(ties=Ties.FIRST),
+    "stream.async.update": _stream(ties=Ties.FIRST),
+    "stream.async.copy": _stream(ties=Ties.FIRST),
+    "stream.async.collective": _stream(ties=Ties.FIRST),
     "stream.async.barrier": _stream(ties=Ties.FIRST),
     "stream.async.dispatch": _stream(ties=Ties.SYNTAX),
     "stream.async.call": _stream(role=Role.CALL, ties=Ties.SYNTAX),
-    "stream.async.execute": _stream(ties=Ties.SYNTAX, attr_place=_EK,
-                                    trailing_operand_keywords=("await",)),
-    "stream.async.concurrent": _stream(ties=Ties.SYNTAX, attr_place=_EK),
-    "stream.async.transfer": OpInfo(affinity_attrs=("target_affinity", "to"), attr_place=_EK,
+    "stream.async.execute": _stream(ties=Ties.SYNTAX),
+    "stream.async.concurrent": _stream(ties=Ties.SYNTAX),
+    "stream.async.transfer": OpInfo(affinity_attrs=("target_affinity", "to"),
                                     affinity_hook=_async_transfer_affinity),
-    "stream.async.load": OpInfo(attr_place=_EK),
-    "stream.async.store": OpInfo(attr_place=_EK, reorder_operands=_fill_order),
-    "stream.async.cast": OpInfo(attr_place=AttrPlace.END),
-    "stream.async.func": OpInfo(role=Role.FUNCTION, defines_symbol=True, attr_place=_EK),
-    "stream.cmd.execute": _stream(attr_place=_EK, trailing_operand_keywords=("await",)),
+    "stream.async.load": OpInfo(),
+    "stream.async.store": OpInfo(),
+    "stream.async.cast": OpInfo(),
+    "stream.async.func": OpInfo(role=Role.FUNCTION, defines_symbol=True),
+    "stream.cmd.execute": _stream(),
     "stream.cmd.call": OpInfo(role=Role.CALL),
-    "stream.cmd.func": OpInfo(role=Role.FUNCTION, defines_symbol=True, attr_place=_EK,
-                              signature_args=True),
-    "stream.cmd.dispatch": OpInfo(attr_place=_EK, braced_operands=True),
-    "stream.cmd.collective": OpInfo(braced_operands=True),
-    "stream.cmd.fill": OpInfo(attr_place=_EK, reorder_operands=_fill_order),
-    "stream.cmd.copy": OpInfo(attr_place=_EK),
-    "stream.cmd.discard": OpInfo(attr_place=_EK),
-    "stream.cmd.flush": OpInfo(attr_place=_EK),
-    "stream.cmd.invalidate": OpInfo(attr_place=_EK),
-    "stream.cmd.concurrent": OpInfo(attr_place=_EK),
-    "stream.cmd.serial": OpInfo(attr_place=_EK),
-    "stream.timepoint.import": _stream(attr_place=_EK),
-    "stream.timepoint.export": _stream(attr_place=_EK),
+    "stream.cmd.func": OpInfo(role=Role.FUNCTION, defines_symbol=True),
+    "stream.cmd.dispatch": OpInfo(),
+    "stream.cmd.collective": OpInfo(),
+    "stream.cmd.fill": OpInfo(),
+    "stream.cmd.copy": OpInfo(),
+    "stream.cmd.discard": OpInfo(),
+    "stream.cmd.flush": OpInfo(),
+    "stream.cmd.invalidate": OpInfo(),
+    "stream.cmd.concurrent": OpInfo(),
+    "stream.cmd.serial": OpInfo(),
+    "stream.timepoint.import": _stream(),
+    "stream.timepoint.export": _stream(),
     "stream.timepoint.chain_external": _stream(),
     "stream.timepoint.barrier": _stream(ties=Ties.FIRST),
-    "stream.timepoint.await": OpInfo(attr_place=_EK, reorder_operands=_value_last),
-    "stream.timepoint.join": OpInfo(attr_place=_EK),
-    "stream.timepoint.immediate": OpInfo(constant_like=True, attr_place=AttrPlace.AFTER_NAME),
-    "stream.channel.create": _stream(attr_place=_EK),
-    "stream.channel.count": OpInfo(attr_place=_EK),
-    "stream.channel.rank": OpInfo(attr_place=_EK),
-    "stream.channel.split": OpInfo(attr_place=_EK),
+    "stream.timepoint.await": OpInfo(),
+    "stream.timepoint.join": OpInfo(),
+    "stream.timepoint.immediate": OpInfo(constant_like=True),
+    "stream.channel.create": _stream(),
+    "stream.channel.count": OpInfo(),
+    "stream.channel.rank": OpInfo(),
+    "stream.channel.split": OpInfo(),
     "stream.binding.subspan": OpInfo(encoding=EncodingRole.BINDING),
     "stream.executable": OpInfo(role=Role.OBJECT, defines_symbol=True, ignored_by_explorer=True,
                                 encoding=EncodingRole.EXECUTABLE),
-    "stream.yield": OpInfo(role=Role.REGION_TERMINATOR, terminator=Terminator(),
-                           attr_place=AttrPlace.AFTER_NAME),
-    "stream.return": OpInfo(attr_place=AttrPlace.AFTER_NAME),
+    "stream.yield": OpInfo(role=Role.REGION_TERMINATOR, terminator=Terminator()),
+    "stream.return": OpInfo(),
 }
 
 # Ops whose name the printer may abbreviate: `module` is `builtin.module`, `return`
@@ -1218,15 +1083,26 @@ def transfer_result_affinity(op: Operation) -> str | None:
     return op.attr("target_affinity") or op.attr("result_affinity") or op.attr("to")
 
 
-IREE313_ROWS: dict[str, OpInfo] = {
-    "flow.tensor.barrier": OpInfo(affinity_attrs=("target", "on"), ties=Ties.FIRST,
-                                  attr_place=AttrPlace.END_KEYWORD),
-    "stream.async.transfer": replace(TABLE["stream.async.transfer"],
-                                     affinity_hook=_async_transfer_affinity_313),
-    "stream.async.cast": replace(TABLE.get("stream.async.cast", UNKNOWN),
-                                 affinity_attrs=("affinity", "on"), ties=Ties.FIRST),
-    "stream.resource.size": replace(TABLE["stream.resource.size"], affinity_attrs=None),
+# Tied results of these ops also read the op's execution when it has its own affinity
+# (canTieResultToExplicitOpAffinity).
+IREE313_TIED_EXPLICIT = ("stream.async.dispatch",)
+# Region-branch ops of the stream dialect in 3.13: their entry block's argument i is entry
+# operand i, the i-th affinity-typed (resource) operand (`with(%x as %arg: ...)`), and their
+# `stream.yield` operands are their results.
+IREE313_ENTRY_OPERAND_OPS = ("stream.async.execute", "stream.async.concurrent")
+# The 3.13 differences of each op's row, as field -> value over its seed row (no seed row: the
+# default row `UNKNOWN`).
+IREE313_OVERRIDES: dict[str, dict[str, Any]] = {
+    "flow.tensor.barrier": {"affinity_attrs": ("target", "on"), "ties": Ties.FIRST},  # 10.1#5
+    "stream.async.transfer": {"affinity_hook": _async_transfer_affinity_313},  # PR #24748
+    "stream.async.cast": {"affinity_attrs": _ON, "ties": Ties.FIRST},
+    "stream.resource.size": {"affinity_attrs": None},
+    **{name: {"role": Role.REGION_BRANCH, "region_branch": UNMODELLED}
+       for name in IREE313_ENTRY_OPERAND_OPS},
 }
+# The IREE 3.13 rows of the ops that differ: each seed row with its overrides.
+IREE313_ROWS: dict[str, OpInfo] = {name: replace(TABLE.get(name, UNKNOWN), **fields)
+                                   for name, fields in IREE313_OVERRIDES.items()}
 IREE313_PINS_WITH: dict[str, tuple[str, ...]] = {
     "hal.tensor.import": ("affinity", "on"),
     "hal.tensor.export": ("affinity", "on"),
@@ -1250,15 +1126,6 @@ def info_iree313(op: Operation) -> OpInfo:
     if pins_with is not None:
         row = replace(row, pins=any(op.attr(a) is not None for a in pins_with))
     return row
-# Tied results of these ops also read the op's execution when it has its own affinity
-# (canTieResultToExplicitOpAffinity).
-IREE313_TIED_EXPLICIT = ("stream.async.dispatch",)
-# Region-branch ops of the stream dialect in 3.13: their entry block's argument i is entry
-# operand i, the i-th affinity-typed (resource) operand (`with(%x as %arg: ...)`), and their
-# `stream.yield` operands are their results.
-IREE313_ENTRY_OPERAND_OPS = ("stream.async.execute", "stream.async.concurrent")
-for _name in IREE313_ENTRY_OPERAND_OPS:
-    IREE313_ROWS[_name] = replace(TABLE[_name], role=Role.REGION_BRANCH, region_branch=UNMODELLED)
 
 
 # The ops the IR transforms build (placement/transform/replicate.py), by name.

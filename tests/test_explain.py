@@ -201,3 +201,38 @@ def test_every_value_of_every_golden_case_is_explained_consistently() -> None:
                                                                 strict=False))
                 assert der.origin_reason.startswith("explicit affinity")
             assert (exp.failure is None) == bool(exp.devices)
+
+
+@pytest.mark.parametrize("semantics", ["seed", "iree-3.13"])
+def test_explain_final_sets_are_what_solve_annotates(semantics: str) -> None:
+    """For every op `solve` annotates in every golden case, explain's printed set of its
+    execution, each operand and each result (a global: its own set) is the attribute that
+    `solve --semantics` prints: under iree-3.13 that is the pinned lookup for pinned values
+    and the default for ops without an execution element, not the producer set."""
+    from placement.affinity import requires_affinity
+    from placement.annotate import compute_annotations, solve_module
+    from placement.ops import Role, info
+
+    compared = pinned = 0
+    for case in CASES:
+        module = parse(case, "case.mlir")
+        solution = solve_module(module, "fixpoint", semantics)
+        explainer = Explainer(module, semantics=semantics)
+        for ann in compute_annotations(module, solution):
+            got = [e.printed for e in explainer.explain_op(ann.op)]
+            want: list[str] = []
+            if info(ann.op).role == Role.GLOBAL:
+                want.append(_printed(ann.execution))
+            elif info(ann.op).affinity_aware:
+                want.append(_printed(ann.execution) if requires_affinity(ann.op) else got[0])
+            want += [_printed(x) for x in (ann.operands or []) + (ann.results or [])]
+            assert got == want, (ann.op.name, ann.op.loc.line, got, want)
+            compared += len(want)
+            pinned += sum(1 for v in [*ann.op.operands, *ann.op.results]
+                          if solution.pinned.get(id(v)))
+    assert compared > 300
+    assert (pinned > 0) == (semantics == "iree-3.13")
+
+
+def _printed(devices: list[str] | None) -> str:
+    return "[" + ", ".join(devices or []) + "]"

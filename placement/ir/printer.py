@@ -10,10 +10,12 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from placement import ops as optable
 from placement.ir.core import Block, Module, Operation, Region, Value
+from placement.ir.format import AttrDict, Directive, Group, Literal
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -145,9 +147,31 @@ def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]
 
 
 def _always_generic(op: Operation) -> bool:
-    """Ops whose changed dictionary always prints the whole op in generic form (the op
-    table's choice for ops where the dictionary can read as an optional `{...}` group)."""
-    return optable.info(op).attr_place == optable.AttrPlace.GENERIC and not op.syntax.generic
+    """Ops whose changed dictionary always prints the whole op in generic form: those whose
+    format has a plain `attr-dict` right after an optional `{...}` group (see
+    `dict_follows_brace_group`), unless the op was written in generic form already."""
+    return not op.syntax.generic and dict_follows_brace_group(op.name)
+
+
+@cache
+def dict_follows_brace_group(name: str) -> bool:
+    """Whether the format of op `name` puts its `attr-dict` (without the `attributes`
+    keyword) right after an optional group that opens with `{` (`(`{` $dims^ `}`)? attr-dict`:
+    `hal.tensor.import`, `stream.tensor.sizeof`). Where the group is absent, a dictionary
+    there reads as the group (iree-opt prints it so and cannot read it back); such ops print
+    a changed dictionary in generic form, with or without the group, so that one op prints
+    one way."""
+    fmt = optable.syntax_of(name)
+    if fmt is None:
+        return False
+    before: Directive | None = None
+    for directive in fmt.directives:
+        if isinstance(directive, AttrDict):
+            return not directive.keyword and isinstance(before, Group) and \
+                before.first.first_literal() == "{"
+        if not (isinstance(directive, Literal) and directive.spacing):
+            before = directive
+    return False
 
 
 def attr_dict_edits(module: Module, op: Operation, entries: dict[str, str]) -> list[Edit]:

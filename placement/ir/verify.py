@@ -208,7 +208,7 @@ class _Verifier:
     def _names_in(self, op: Operation, visible: list[dict[str, Value]]
                   ) -> Iterator[tuple[Operation, list[dict[str, Value]]]]:
         row = optable.info(op)
-        isolated = row.role in (Role.FUNCTION, Role.MODULE, Role.OBJECT) or row.signature_args
+        isolated = row.isolated_from_above
         for region in op.regions:
             scopes: list[dict[str, Value]] = [] if isolated else list(visible)
             scopes.append({})
