@@ -487,6 +487,7 @@ def print_ir(module: Module, force_all: bool = False) -> str:
         for region in op.regions:
             for block in region.blocks:
                 prev_end = region.start + 1 if region.end else -1
+                prev_start = -1  # start of the previous op from the source (its indentation)
                 for child in block.ops:
                     new = child.syntax.end == 0
                     if child.attributes_modified and not (new or child.modified):
@@ -494,22 +495,26 @@ def print_ir(module: Module, force_all: bool = False) -> str:
                         if _always_generic(child) or child.syntax.attr_dict is None \
                                 and child.attributes and child.syntax.dict_needs_generic \
                                 and not child.syntax.generic:
-                            prev_end = child.syntax.end
+                            prev_end, prev_start = child.syntax.end, child.syntax.start
                             continue
                     elif new or child.modified:
-                        printer.indent = _indent_of(module.source, prev_end if new else
+                        printer.indent = _indent_of(module.source, (
+                            prev_start if prev_start >= 0 else prev_end) if new else
                                                     child.syntax.start)
                         text = printer.op(child)
                         if new:
                             if prev_end < 0:
                                 raise ValueError(f"internal: no place to insert {child.name}")
-                            edits.append(Edit(prev_end, prev_end,
-                                              "\n" + " " * printer.indent + text))
+                            line = "\n" + " " * printer.indent + text
+                            if edits and edits[-1].start == edits[-1].end == prev_end:
+                                # Consecutive new ops: one insertion, in block order.
+                                line = edits.pop().text + line
+                            edits.append(Edit(prev_end, prev_end, line))
                         else:
                             edits.append(Edit(child.syntax.start, child.syntax.end, text))
-                            prev_end = child.syntax.end
+                            prev_end, prev_start = child.syntax.end, child.syntax.start
                         continue
-                    prev_end = child.syntax.end
+                    prev_end, prev_start = child.syntax.end, child.syntax.start
                     stack.append(child)
     edits += _erasures(module.source, module.erased, edits)
     return render(module, edits)
