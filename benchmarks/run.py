@@ -139,7 +139,7 @@ def find_iree_opt() -> str | None:
 
 def bench_ours(path: Path, engine: str, timeout: float, use_tracemalloc: bool) -> dict[str, Any]:
     """One worker subprocess for (file, engine)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(path),
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--phases", "--worker", str(path),
            "--engines", engine]
     if use_tracemalloc:
         cmd.append("--tracemalloc")
@@ -201,7 +201,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             print(f"{'':>10}  iree-opt: {iree['error']}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def phases_main(argv: list[str] | None = None) -> int:
     """Generate (cached) modules per size, run the workers and iree-opt, print the table."""
     from generate_large import DEFAULT_SIZES, OUT_DIR, large_path, parse_sizes
 
@@ -255,6 +255,164 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0
+
+
+# ------------------------------------------------------------------ the issue's table
+# row key -> (label, placement argv after `placement`, whether iree-opt runs the same file,
+# target). `{f}` is the module; sizes scale the solve rows, the other rows use `big`.
+TARGET_RATIO = 1.0  # issue 12: placement no slower than iree-opt (CPU) on the solve rows
+
+
+def _row_specs(sizes: list[int], big: int, place_sizes: list[int],
+               whatif_ops: int, rows: set[str]) -> list[tuple[str, str, Path, list[str], bool]]:
+    """(key, label, module, placement argv, iree-opt too) for every requested row."""
+    from generate_large import large_path, shape_path
+    from place_bench import place_module
+
+    out: list[tuple[str, str, Path, list[str], bool]] = []
+    solve = ["solve", "{f}", "-o", os.devnull]
+    if "solve" in rows:
+        for n in sizes:
+            out.append(("solve", f"{_k(n)} ops", large_path(n, n_devices=8), solve, True))
+    if "funcs" in rows:
+        out.append(("funcs", f"{_k(big)} independent small functions",
+                    shape_path("funcs", big), solve, True))
+    if "chain" in rows:
+        out.append(("chain", f"{_k(big)}-deep call chain", shape_path("chain", big), solve,
+                    True))
+    if "z3" in rows:
+        out.append(("z3", f"--engine z3 {_k(big)}", large_path(big, n_devices=8),
+                    [*solve, "--engine", "z3"], True))
+    if "check" in rows:
+        out.append(("check", f"check {_k(big)}", large_path(big, n_devices=8),
+                    ["check", "{f}", "-o", os.devnull], True))
+    if "place" in rows:
+        for n in place_sizes:
+            out.append(("place", f"place {_k(n)}", place_module(n),
+                        ["place", "{f}", "-f", "json", "-o", os.devnull], False))
+    return out
+
+
+def _k(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def measure(argv: list[str], timeout: float, env: dict[str, str] | None = None
+            ) -> tuple[float, float, bool]:
+    """(user+sys CPU s, peak RSS MB, killed) of one whole process run, by /usr/bin/time (a
+    fork of this large process would count this process's pages in the child's peak)."""
+    import signal
+
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%U %S %M", "-o", out.name, *argv],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return timeout, 0.0, True
+        user, system, rss_kb = out.read().split()[-3:]
+    return float(user) + float(system), int(rss_kb) / 1024, False
+
+
+def _best(runs: list[tuple[float, float, bool]], timeout: float) -> tuple[str, str, float | None]:
+    if any(killed for _, _, killed in runs):
+        return f"> {timeout:g} s (killed)", "-", None
+    cpu = min(c for c, _, _ in runs)
+    return f"{cpu:.2f}", f"{min(m for _, m, _ in runs):.0f} MB", cpu
+
+
+def whatif_rate(ops: int, count: int, timeout: float, env: dict[str, str]) -> str:
+    """Scenarios per second on a base of `ops` ops (benchmarks/whatif_bench.py)."""
+    import re
+
+    try:
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "whatif_bench.py"),
+                               "--ops", str(ops), "--count", str(count)], env=env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return f"> {timeout:g} s (killed)"
+    found = re.search(r"([0-9.]+) scenarios/s", done.stdout)
+    return f"{found.group(1)} scenarios/s" if found else f"failed: {done.stderr[-200:]}"
+
+
+def table_main(argv: list[str] | None = None) -> int:
+    """Print the issue-12 table: placement vs iree-opt, CPU and peak RSS, per row."""
+    from generate_large import parse_sizes
+
+    ap = argparse.ArgumentParser(description="The issue-12 performance table (whole "
+                                 "processes, min of --repeat alternating runs).")
+    ap.add_argument("--sizes", default="10k,100k,300k", help="solve rows")
+    ap.add_argument("--big", default="100k", help="size of the funcs/chain/z3/check rows")
+    ap.add_argument("--place-sizes", default="1k,10k,100k")
+    ap.add_argument("--whatif-ops", default="10k")
+    ap.add_argument("--whatif-count", type=int, default=10)
+    ap.add_argument("--rows", default="solve,funcs,chain,z3,check,place,whatif")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
+    ap.add_argument("--no-iree", action="store_true")
+    ap.add_argument("--quick", action="store_true",
+                    help="tiny sizes, one run each (a smoke test, not a measurement)")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.sizes = args.big = args.place_sizes = args.whatif_ops = "200"
+        args.whatif_count, args.repeat = 3, 1
+    rows = set(args.rows.split(","))
+    sizes, big = parse_sizes(args.sizes), parse_sizes(args.big)[0]
+    iree_opt = None if args.no_iree else find_iree_opt()
+    cache = tempfile.mkdtemp(prefix="placement-pyc-")  # bytecode cached, as when installed
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONPYCACHEPREFIX=cache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; min of {args.repeat} "
+          f"alternating runs, user+sys CPU and peak RSS of the whole process; "
+          f"iree-opt: {iree_opt or 'not found'}", flush=True)
+    header = ["row", "placement CPU s", "iree-opt CPU s", "ratio", "placement peak RSS",
+              "iree-opt peak RSS", "target", "met"]
+    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header), flush=True)
+    specs = _row_specs(sizes, big, parse_sizes(args.place_sizes),
+                       parse_sizes(args.whatif_ops)[0], rows)
+    subprocess.run([sys.executable, "-m", "placement", "--version"], env=env, check=False,
+                   capture_output=True)  # warm the bytecode cache
+    for key, label, path, cmd, with_iree in specs:
+        ours_argv = [sys.executable, "-m", "placement", *(a.format(f=path) for a in cmd)]
+        theirs_argv = ([iree_opt, "--iree-stream-annotate-affinities", str(path), "-o",
+                        os.devnull] if with_iree and iree_opt else None)
+        ours, theirs = [], []
+        for _ in range(args.repeat):
+            ours.append(measure(ours_argv, args.timeout, env))
+            if theirs_argv is not None:
+                theirs.append(measure(theirs_argv, args.timeout))
+        o_cpu, o_rss, o = _best(ours, args.timeout)
+        t_cpu, t_rss, t = _best(theirs, args.timeout) if theirs else ("-", "-", None)
+        ratio = f"{o / t:.2f}" if o is not None and t else "-"
+        if key == "place":
+            target, met = "-", "-"
+        else:
+            target = f"ratio <= {TARGET_RATIO:g}"
+            met = ("yes" if o is not None and (t is None and theirs or
+                                               t is not None and o / t <= TARGET_RATIO)
+                   else "no" if o is not None and t is not None else "-")
+            if o is not None and t is None and theirs:  # iree-opt killed, we finished
+                ratio = "< 1"
+        print(f"| {label} | {o_cpu} | {t_cpu} | {ratio} | {o_rss} | {t_rss} | {target} | "
+              f"{met} |", flush=True)
+    if "whatif" in rows:
+        rate = whatif_rate(parse_sizes(args.whatif_ops)[0], args.whatif_count,
+                           args.timeout, env)
+        print(f"| whatif on {args.whatif_ops} base | {rate} | - | - | - | - | - | - |")
+    shutil.rmtree(cache, ignore_errors=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The issue's table; `run.py --phases ...` is the per-phase benchmark."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--phases"]:
+        return phases_main(argv[1:])
+    return table_main(argv)
 
 
 if __name__ == "__main__":

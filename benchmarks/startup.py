@@ -1,4 +1,4 @@
-"""Start-up time of `placement --version` and `placement --help` (wall clock, median of N).
+"""Start-up time of `placement --version`, `--help` and `solve` of a 3-line file (wall, median).
 
     python benchmarks/startup.py --runs 15
 
@@ -44,10 +44,13 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         floor = _time([sys.executable, "-c", "pass"], env, args.runs)
         print(f"python -c pass        {floor:.3f} s (the interpreter alone)")
-        for flag in ("--version", "--help"):
-            t = _time([sys.executable, "-m", "placement", flag], env, args.runs)
+        tiny = Path(cache) / "tiny.mlir"
+        tiny.write_text("func.func @f() {\n  return\n}\n")
+        for argv in (["--version"], ["--help"], ["solve", str(tiny)]):
+            t = _time([sys.executable, "-m", "placement", *argv], env, args.runs)
             verdict = "ok" if t < TARGET_S else f"over {TARGET_S} s"
-            print(f"placement {flag:<11} {t:.3f} s  {verdict}  "
+            label = " ".join(argv) if argv[0] != "solve" else "solve (3 lines)"
+            print(f"placement {label:<16} {t:.3f} s  {verdict}  "
                   f"(load average {os.getloadavg()[0]:.1f})")
 
 

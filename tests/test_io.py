@@ -354,3 +354,72 @@ def test_explain_of_a_global_agrees_with_solve(tmp_path: Path) -> None:
         assert exp["element"] == "G(@g)" and exp["printed"] == printed
         assert exp["derivations"][0]["steps"][0]["rule"] == "4.3.3 stored value"
     assert run_cli("explain", str(path), "--value", "@nope").code == 2
+
+
+# ---------------------------------------------------------------- direct command calls
+
+TINY = "func.func @f() {\n  return\n}\n"
+
+
+def test_solve_of_a_tiny_file_loads_no_solver_pydantic_or_rich(tmp_path: Path) -> None:
+    """`placement solve` of a 3-line file (the real entry point) imports neither a solver nor
+    typer's pydantic-based coercion nor rich (the timing is benchmarks/startup.py's)."""
+    path = tmp_path / "tiny.mlir"
+    path.write_text(TINY)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "placement", "solve",
+                           str(path)], capture_output=True, text=True, check=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert done.stdout == TINY
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "placement.ir.parser" in imported  # the listing is the real one
+    heavy = sorted(m for m in imported
+                   if m.split(".")[0] in ("z3", "ortools", "pydantic", "pydantic_core", "rich"))
+    assert heavy == []
+
+
+def _captured(argv: list[str], direct: bool) -> tuple[int, str, str]:
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from placement.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = run(argv, direct=direct)
+    return code, out.getvalue(), err.getvalue()
+
+
+DIRECT = [
+    ["solve", "{m}"], ["solve", "{m}", "--format", "json"], ["solve", "-f", "table", "{m}"],
+    ["solve", "-fjson", "{m}"], ["solve", "--format=json", "{m}"],
+    ["solve", "{m}", "--engine", "z3", "--split-input-file"],
+    ["solve", "--semantics", "iree-3.13", "--solver-max-iterations", "1", "{m}"],
+    ["solve", "--", "{m}"], ["solve", "{m}", "-o", "-"], ["solve", "{bad}"],
+    ["solve", "{missing}"], ["check", "{m}"], ["check", "{m}", "-f", "json"],
+]
+TYPER = [
+    ["solve", "--help"], ["solve"], ["solve", "{m}", "{m}"], ["solve", "{m}", "-f", "JSON"],
+    ["solve", "{m}", "--format"], ["solve", "{m}", "--nope"], ["solve", "{m}", "-f=json"],
+    ["solve", "{m}", "--solver-max-iterations", "x"], ["solve", "--split-input-file=1", "{m}"],
+    ["nope", "{m}"], ["--version"],
+    ["explain", "{m}", "--value", "%t"],  # optional (None-default) options: typer's
+]
+
+
+@pytest.mark.parametrize("argv", DIRECT + TYPER, ids=lambda a: " ".join(a))
+def test_direct_call_behaves_as_typer(argv: list[str], tmp_path: Path) -> None:
+    """The direct reader takes exactly the plain calls, and each gives typer's own result
+    (exit code, stdout, stderr); all the others go to typer."""
+    from placement.cli import direct_call
+
+    (tmp_path / "m.mlir").write_text(GLOBAL_MODULE)
+    (tmp_path / "bad.mlir").write_text(BAD.format(name="f"))
+    names = {"m": tmp_path / "m.mlir", "bad": tmp_path / "bad.mlir",
+             "missing": tmp_path / "missing.mlir"}
+    args = [a.format(**names) for a in argv]
+    assert (direct_call(args) is not None) == (argv in DIRECT)
+    direct, typer = _captured(args, True), _captured(args, False)
+    assert direct == typer
+    if argv in DIRECT[:9]:
+        assert direct[0] == 0, direct[2]

@@ -13,17 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from placement.commands.common import (
-    FileArg,
-    Loaded,
-    OutputOpt,
-    Run,
-    Semantics,
-    SemanticsOpt,
-    SplitOpt,
-    json_text,
-    reports_errors,
-)
+from placement.commands import common
 from placement.diagnostics import PlacementError
 
 if TYPE_CHECKING:
@@ -226,7 +216,7 @@ def oracle_rows(case_index: int, module: Module, case_text: str, ours_text: str,
     return rows
 
 
-def run_check(run: Run, oracle: bool, semantics: str = "seed") -> CheckReport:
+def run_check(run: common.Run, oracle: bool, semantics: str = "seed") -> CheckReport:
     """Run both engines (and iree-opt) on every case of an input under one semantics; bad
     cases are reported."""
     from placement.annotate import annotate_text, solve_module
@@ -241,7 +231,7 @@ def run_check(run: Run, oracle: bool, semantics: str = "seed") -> CheckReport:
                                  "(iree-base-compiler==3.13.0) or set PLACEMENT_IREE_OPT")
         report.oracle = []
 
-    def one(item: Loaded) -> None:
+    def one(item: common.Loaded) -> None:
         if run.split and not item.case.has_code:
             return
         i, module = item.case.index, item.module
@@ -329,10 +319,10 @@ def report_json(report: CheckReport) -> dict[str, object]:
     return doc
 
 
-@reports_errors
+@common.reports_errors
 def check_command(
-    input: FileArg,
-    split_input_file: SplitOpt = False,
+    input: common.FileArg,
+    split_input_file: common.SplitOpt = False,
     oracle: Annotated[bool, typer.Option(
         "--oracle", help="Also compare with IREE's iree-opt (the `oracle` extra).")] = False,
     strict_oracle: Annotated[bool, typer.Option(
@@ -340,8 +330,8 @@ def check_command(
     ] = False,
     format: Annotated[CheckFormat, typer.Option("--format", "-f", help="table or json.")
                       ] = CheckFormat.table,
-    output: OutputOpt = "-",
-    semantics: SemanticsOpt = Semantics.seed,
+    output: common.OutputOpt = "-",
+    semantics: common.SemanticsOpt = common.Semantics.seed,
 ) -> None:
     """Cross-check the fixpoint and Z3 engines (and optionally iree-opt) on a module.
 
@@ -355,12 +345,13 @@ def check_command(
 
       placement check --split-input-file --oracle cases.mlir --format json
     """
-    run = Run(input, output, split_input_file)
+    run = common.Run(input, output, split_input_file)
     report = run_check(run, oracle or strict_oracle, semantics.value)
     if format == CheckFormat.json:
-        run.output.write(json_text(report_json(report)))
+        run.output.write(common.json_text(report_json(report)))
     else:
         print_report(report, run.output.console(width=200))
     run.finish()
-    if report.engines or ((strict_oracle or semantics != Semantics.seed) and report.oracle):
+    strict = strict_oracle or semantics != common.Semantics.seed
+    if report.engines or (strict and report.oracle):
         raise typer.Exit(1)

@@ -92,7 +92,6 @@ def solve_command(
       placement solve model.mlir --format table
     """
     from placement.annotate import annotate_text, compute_annotations
-    from placement.report import affinity_json, print_table
 
     run = Run(input, output, split_input_file)
     console = run.output.console() if format == OutputFormat.table else None
@@ -103,6 +102,8 @@ def solve_command(
         warn_solver_bound(module, solution, solver_max_iterations)
         if format == OutputFormat.mlir:
             return annotate_text(module, solution)
+        from placement.report import affinity_json, print_table  # rich: tables only
+
         anns = compute_annotations(module, solution)
         if format == OutputFormat.json:
             return affinity_json(module, solution, anns)
