@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from placement.ir.format import OpState, PrintState, symbol_of
+from placement.ir.core import symbol_of, symbol_ref
+from placement.ir.format import OpState, PrintState
 
 if TYPE_CHECKING:
     from placement.ir.core import Value
@@ -179,16 +180,16 @@ class SymbolAlias(Directive):
             p.expect("(")
             target, _ = p.parse_attribute("symref")
             p.expect(")")
-            if target != name:
-                st.op.symbols.append(target)
+            if symbol_ref(target) != name:
+                st.op.symbols.append(symbol_ref(target))
         st.op.syntax_attrs[ref] = target
 
     def print(self, out: Out, st: PrintState, args: Args) -> None:
         sym_name, ref = _names(args)
-        name = "@" + st.attrs.get(sym_name, '""').strip('"')
+        name = symbol_of(st.attrs.get(sym_name, '""'))
         out.word(name)
         target = st.attrs.get(ref)
-        if target is not None and target != name:
+        if target is not None and symbol_ref(target) != name:
             out.word("as")
             out.tight()
             out.punct("(")
@@ -239,7 +240,7 @@ class DispatchEntryPoints(Directive):
         else:
             refs.append(p.parse_attribute("symref")[0])
         st.op.syntax_attrs[args[0][1]] = "[" + ", ".join(refs) + "]"
-        st.op.symbols.extend(refs)
+        st.op.symbols.extend(symbol_ref(r) for r in refs)
 
     def print(self, out: Out, st: PrintState, args: Args) -> None:
         refs = st.attrs.get(args[0][1], "[]")[1:-1].split(", ")

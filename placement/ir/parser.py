@@ -35,8 +35,9 @@ from placement.ir.core import (
     SyntaxInfo,
     Value,
     add_use,
+    symbol_of,
 )
-from placement.ir.format import CompiledSyntax, OpState, symbol_of
+from placement.ir.format import CompiledSyntax, OpState
 from placement.ir.lexer import (
     BANG,
     BARE,
