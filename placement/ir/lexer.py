@@ -13,6 +13,7 @@ as `iree-opt` does).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from placement.diagnostics import PlacementError
@@ -126,6 +127,24 @@ def _normalize(text: str) -> str:
     return "".join(out)
 
 
+def split_top_level(text: str) -> list[str]:
+    """`a, b<c, d>, (e) -> f` split on the commas outside brackets (`->` closes nothing)."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "<([{":
+            depth += 1
+        elif ch in ">)]}" and not (ch == ">" and i and text[i - 1] == "-"):
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out
+
+
 def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
     """Split `source` into tokens; raise a located PlacementError on a character MLIR rejects.
 
@@ -154,3 +173,69 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
     texts.append("")
     starts.append(len(source))
     return toks
+
+
+# Literals MLIR's lexer and attribute parser reject and the token stream alone does not show:
+# an integer `N : iW` out of its type's range, a dimension of 2^63 or more, `1e5` (MLIR
+# lexes the `1` and then an identifier `e5`: a float needs its `.`).
+_INT = r"-?(?:0x[0-9A-Fa-f]+|\d+)"
+_WS = r"[ \t\r\n]*"
+_LITERAL_RE = re.compile(
+    rf"dense<(?P<dense>\[?[-\w, ]*\]?)>{_WS}:{_WS}(?:tensor|vector)<(?:[\d?]+x)*"
+    r"(?P<etype>[su]?i\d+|index)>"
+    rf"|(?P<int>{_INT}){_WS}:{_WS}(?P<itype>[su]?i\d+|index)\b"
+    r"|(?<=[<x])(?P<dim>\d{19,})(?=x)"
+    r"|(?<![\w.$\-])-?\d+(?P<exp>[eE][+-]?\d+)")
+_DENSE_INT_RE = re.compile(_INT)
+_NAMES = frozenset((STRING, VALUE, SYMBOL, CARET, EOF))
+_INDEX_BITS = 64
+
+
+def _int_fits(text: str, itype: str) -> bool:
+    """Whether MLIR's integer attribute parser accepts `text : itype` (signless: as signed or
+    unsigned in the width; `-0` is rejected, as MLIR does)."""
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    value = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits)
+    width = _INDEX_BITS if itype == "index" else int(itype.lstrip("su")[1:])
+    if value.bit_length() > width:
+        return False
+    if width == 0:
+        return not negative
+    if negative:
+        return 0 < value <= 1 << (width - 1)
+    if itype == "index" or itype.startswith("si"):
+        return value < 1 << (width - 1)
+    return True
+
+
+def check_literals(source: str, filename: str, toks: Tokens) -> None:
+    """Raise a located PlacementError, as iree-opt, at the first out-of-range integer
+    attribute, too large dimension or exponent without a `.` outside strings and comments."""
+    starts, kinds = toks.starts, toks.kinds
+    for m in _LITERAL_RE.finditer(source):
+        at = m.start()
+        k = bisect_right(starts, at) - 1
+        if k < 0 or kinds[k] in _NAMES or at >= starts[k] + len(toks.texts[k]):
+            continue  # inside a string, a name or a comment
+        if m.lastgroup == "etype":
+            base = m.start("dense")
+            for n in _DENSE_INT_RE.finditer(m.group("dense")):
+                if not _int_fits(n.group(), m.group("etype")):
+                    raise PlacementError("integer constant out of range for type", filename,
+                                         source, base + n.start() + n.group().startswith("-"))
+        elif m.lastgroup == "itype":
+            if kinds[k] != NUMBER and not (kinds[k] == PUNCT and kinds[k + 1] == NUMBER):
+                continue  # `%x:1 : i8` is no integer attribute
+            number = m.group("int")
+            if not _int_fits(number, m.group("itype")):
+                at += number.startswith("-")
+                raise PlacementError("integer constant out of range for attribute", filename,
+                                     source, at)
+        elif m.lastgroup == "dim":
+            if int(m.group("dim")) >= 1 << 63:
+                raise PlacementError("invalid dimension", filename, source, at)
+        else:
+            before = source[:at].rstrip()[-1:]
+            expected = {"<": "'>'", "[": "']'", ",": "']'"}.get(before, "a '.' in a float")
+            raise PlacementError(f"expected {expected}", filename, source, m.start("exp"))
