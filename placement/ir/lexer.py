@@ -180,12 +180,15 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
 # lexes the `1` and then an identifier `e5`: a float needs its `.`).
 _INT = r"-?(?:0x[0-9A-Fa-f]+|\d+)"
 _WS = r"[ \t\r\n]*"
-_LITERAL_RE = re.compile(
-    rf"dense<(?P<dense>\[?[-\w, ]*\]?)>{_WS}:{_WS}(?:tensor|vector)<(?:[\d?]+x)*"
-    r"(?P<etype>[su]?i\d+|index)>"
-    rf"|(?P<int>{_INT}){_WS}:{_WS}(?P<itype>[su]?i\d+|index)\b"
-    r"|(?<=[<x])(?P<dim>\d{19,})(?=x)"
-    r"|(?<![\w.$\-])-?\d+(?P<exp>[eE][+-]?\d+)")
+# Each pattern starts with a literal or a small class, so that the scans stay fast; the
+# context before a match is checked afterwards.
+_DENSE_RE = re.compile(rf"dense<(\[?[-\w, ]*\]?)>{_WS}:{_WS}(?:tensor|vector)<(?:[\d?]+x)*"
+                       r"([su]?i\d+|index)>")
+_ITYPE_RE = re.compile(rf":{_WS}([su]?i\d+|index)\b")
+_INT_BEFORE_RE = re.compile(rf"(?<![\w.$\-])({_INT}){_WS}\Z")
+_DIM_RE = re.compile(r"[<x](\d{19,})(?=x)")
+_EXP_RE = re.compile(r"[eE](?<=\d[eE])[+-]?\d")
+_EXP_START_RE = re.compile(r"(?<![\w.$\-])-?\d+\Z")
 _DENSE_INT_RE = re.compile(_INT)
 _NAMES = frozenset((STRING, VALUE, SYMBOL, CARET, EOF))
 _INDEX_BITS = 64
@@ -211,31 +214,39 @@ def _int_fits(text: str, itype: str) -> bool:
 
 def check_literals(source: str, filename: str, toks: Tokens) -> None:
     """Raise a located PlacementError, as iree-opt, at the first out-of-range integer
-    attribute, too large dimension or exponent without a `.` outside strings and comments."""
-    starts, kinds = toks.starts, toks.kinds
-    for m in _LITERAL_RE.finditer(source):
-        at = m.start()
+    attribute (`N : iW`, `dense<N> : tensor<..xiW>`), dimension of 2^63 or more, or exponent
+    without a `.` (`1e5`), outside strings, names and comments."""
+    starts, kinds, texts = toks.starts, toks.kinds, toks.texts
+
+    def in_token(at: int) -> bool:
         k = bisect_right(starts, at) - 1
-        if k < 0 or kinds[k] in _NAMES or at >= starts[k] + len(toks.texts[k]):
-            continue  # inside a string, a name or a comment
-        if m.lastgroup == "etype":
-            base = m.start("dense")
-            for n in _DENSE_INT_RE.finditer(m.group("dense")):
-                if not _int_fits(n.group(), m.group("etype")):
-                    raise PlacementError("integer constant out of range for type", filename,
-                                         source, base + n.start() + n.group().startswith("-"))
-        elif m.lastgroup == "itype":
-            if kinds[k] != NUMBER and not (kinds[k] == PUNCT and kinds[k + 1] == NUMBER):
-                continue  # `%x:1 : i8` is no integer attribute
-            number = m.group("int")
-            if not _int_fits(number, m.group("itype")):
-                at += number.startswith("-")
-                raise PlacementError("integer constant out of range for attribute", filename,
-                                     source, at)
-        elif m.lastgroup == "dim":
-            if int(m.group("dim")) >= 1 << 63:
-                raise PlacementError("invalid dimension", filename, source, at)
-        else:
-            before = source[:at].rstrip()[-1:]
-            expected = {"<": "'>'", "[": "']'", ",": "']'"}.get(before, "a '.' in a float")
-            raise PlacementError(f"expected {expected}", filename, source, m.start("exp"))
+        return k >= 0 and kinds[k] not in _NAMES and at < starts[k] + len(texts[k])
+
+    found: list[tuple[int, str]] = []
+    for m in _DENSE_RE.finditer(source):
+        base = m.start(1)
+        for n in _DENSE_INT_RE.finditer(m.group(1)):
+            at = base + n.start() + n.group().startswith("-")
+            if not _int_fits(n.group(), m.group(2)) and in_token(at):
+                found.append((at, "integer constant out of range for type"))
+                break
+    for m in _ITYPE_RE.finditer(source):
+        num = _INT_BEFORE_RE.search(source, max(0, m.start() - 48), m.start())
+        if num is None or _int_fits(num.group(1), m.group(1)):
+            continue
+        at = num.start(1) + num.group(1).startswith("-")
+        if in_token(num.start(1)):
+            found.append((at, "integer constant out of range for attribute"))
+    for m in _DIM_RE.finditer(source):
+        if int(m.group(1)) >= 1 << 63 and in_token(m.start(1)):
+            found.append((m.start(1), "invalid dimension"))
+    for m in _EXP_RE.finditer(source):
+        num = _EXP_START_RE.search(source, max(0, m.start() - 48), m.start())
+        if num is None or not in_token(num.start()):
+            continue
+        before = source[:num.start()].rstrip()[-1:]
+        expected = {"<": "'>'", "[": "']'", ",": "']'"}.get(before, "a '.' in a float")
+        found.append((m.start(), f"expected {expected}"))
+    if found:
+        at, message = min(found)
+        raise PlacementError(message, filename, source, at)
