@@ -752,6 +752,14 @@ FORMATS: dict[str, _S] = {
                         "$result_dims, $tied_operands)",
                         "workload* arguments* argument_dims* result_dims*", "results*",
                         "entry_points tied_operands"),
+    "flow.dispatch.workgroups": _S(
+        "(`[` $workload^ `]`)? `` `(` $arguments `)` `:` custom<ShapedFunctionType>("
+        "ref($arguments), type($arguments), $argument_dims, type($results), $result_dims, "
+        "$tied_operands) attr-dict-with-keyword `=` custom<DispatchWorkgroupBody>("
+        "ref(type($arguments)), ref(type($results)), $workgroup_body) `` "
+        "custom<DispatchWorkgroupsCountRegion>($workgroup_count)",
+        "workload* arguments* argument_dims* result_dims*", "results*", "tied_operands",
+        "workgroup_body workgroup_count", isolated=True, skim=True),
     "flow.dispatch.region": _S("(`[` $workload^ `]`)? `->` custom<ShapedResults>("
                                "type($result), $result_dims) attr-dict-with-keyword $body "
                                "custom<CountRegion>($workgroup_count)",

@@ -25,6 +25,12 @@ CASES: dict[str, tuple[str, str, bool]] = {
         "util.func private @consumer_fn() {\n  util.return\n}\n"
         "util.func private @consumer_fn() {\n  util.return\n}\n",
         "4:1: error: redefinition of symbol named 'consumer_fn'", True),
+    "duplicate_symbol_quoted_and_bare": (
+        'util.func private @abc()\nutil.func private @"abc"()\n',
+        "2:1: error: redefinition of symbol named 'abc'", True),
+    "duplicate_symbol_quoted": (
+        'util.global private @"w_#x<@d>" : index\nutil.global private @"w_#x<@d>" : index\n',
+        "2:1: error: redefinition of symbol named 'w_#x<@d>'", True),
     "duplicate_symbol_global_and_function": (
         "util.global private @x : index\nutil.func private @x() {\n  util.return\n}\n",
         "2:1: error: redefinition of symbol named 'x'", True),
@@ -115,6 +121,8 @@ CASES: dict[str, tuple[str, str, bool]] = {
 NOTES = {
     "duplicate_symbol": ["1:1: note: see existing symbol definition here"],
     "duplicate_symbol_global_and_function": ["1:1: note: see existing symbol definition here"],
+    "duplicate_symbol_quoted_and_bare": ["1:1: note: see existing symbol definition here"],
+    "duplicate_symbol_quoted": ["1:1: note: see existing symbol definition here"],
     "ssa_redefinition_in_nested_region": ["2:3: note: previously defined here"],
     "use_before_definition_same_block": [
         "3:8: note: operand defined here (op in the same block)"],

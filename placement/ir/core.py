@@ -7,9 +7,33 @@ attributes, types) whether or not the project knows the op. What an op *means* l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+# A symbol MLIR prints bare (`@name`); any other name prints quoted (`@"w_#x<@d>"`).
+_BARE_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\Z")
+_QUOTED_SYMBOL = re.compile(r'@"((?:[^"\\]|\\.)*)"')
+
+
+def symbol_ref(text: str) -> str:
+    """The one identity of a symbol reference (`@a`, `@"a"`, `@ex::@"e"`): each part as MLIR
+    prints it, bare where its quoted text is a bare identifier (`@"a"` and `@a` are one
+    symbol), quoted otherwise. The source text is kept for printing; this is for lookups."""
+    if '"' not in text:
+        return text
+    return _QUOTED_SYMBOL.sub(
+        lambda m: "@" + m.group(1) if _BARE_SYMBOL.match(m.group(1)) else m.group(), text)
+
+
+def symbol_of(text: str) -> str:
+    """`"name"` (a SymbolNameAttr's string) as the `@name` it prints as (its identity, as
+    `symbol_ref`), and a `@ref` unchanged."""
+    if text.startswith('"'):
+        inner = text[1:-1]
+        return "@" + inner if _BARE_SYMBOL.match(inner) else "@" + text
+    return text
 
 
 @dataclass(frozen=True, slots=True)

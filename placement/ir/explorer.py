@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from placement import ops as optable
-from placement.ir.core import BlockArgument, Module, Operation, OpResult, Region, Use, Value
+from placement.ir.core import (
+    BlockArgument,
+    Module,
+    Operation,
+    OpResult,
+    Region,
+    Use,
+    Value,
+    symbol_of,
+)
 from placement.ops import Across, CallFlow, Flow, Role, Ties
 
 
@@ -55,7 +64,7 @@ def symbol_name(op: Operation) -> str | None:
     """The symbol an op defines (`@name`), if it defines one."""
     name = op.attr("sym_name")
     if name is not None:
-        return "@" + name.strip('"')
+        return symbol_of(name)
     if optable.info(op).defines_symbol and op.symbols:
         return op.symbols[0]
     return None

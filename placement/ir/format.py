@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from placement.ir.core import symbol_of, symbol_ref
+
 if TYPE_CHECKING:
     from placement.ir.core import Block, Operation, Region, Value
     from placement.ir.parser import Parser
@@ -195,7 +197,7 @@ class AttrRef(Directive):
         if typ is not None:
             st.attr_types[self.name] = typ
         if kind in ("symref", "symname"):
-            st.op.symbols.append(text if kind == "symref" else symbol_of(text))
+            st.op.symbols.append(symbol_ref(text) if kind == "symref" else symbol_of(text))
 
     def can_start(self, p: Parser, st: OpState) -> bool:
         return p.at_attribute(self.kind)
@@ -455,8 +457,8 @@ class CompiledSyntax:
             text = attrs.get(name)
             if text is None:
                 continue
-            refs = [symbol_of(text)] if kind == "symname" else [text] if kind == "symref" \
-                else [m.group() for m in _SYMBOL_REF.finditer(text)]
+            refs = [symbol_of(text)] if kind == "symname" else [symbol_ref(text)] \
+                if kind == "symref" else [symbol_ref(m.group()) for m in _SYMBOL_REF.finditer(text)]
             out.extend(r for r in refs if r not in out)  # `@a as(@a)` is `@a`
         return out
 
@@ -502,21 +504,12 @@ class CompiledSyntax:
         return out
 
 
-def symbol_of(text: str) -> str:
-    """`"name"` (a SymbolNameAttr's string) as the `@name` it prints as, and back unchanged."""
-    if text.startswith('"'):
-        inner = text[1:-1]
-        return "@" + inner if _PLAIN_SYMBOL.match(inner) else "@" + text
-    return text
-
-
 def symbol_string(text: str) -> str:
     """`@name` as a SymbolNameAttr string `"name"`."""
     body = text[1:]
     return body if body.startswith('"') else f'"{body}"'
 
 
-_PLAIN_SYMBOL = re.compile(r"[A-Za-z_$.\-][\w$.\-]*\Z")
 _REF_PART = r'@(?:"(?:[^"\\]|\\.)*"|[\w$.\-]+)'
 _SYMBOL_REF = re.compile(_REF_PART + r"(?:::" + _REF_PART + r")*")
 _INDEX_ITEM = re.compile(r"(-?\d+)(?:\s*:\s*index)?")

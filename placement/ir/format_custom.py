@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from placement.ir.format import OpState, PrintState, symbol_of
+from placement.ir.core import symbol_of, symbol_ref
+from placement.ir.format import OpState, PrintState
+from placement.ir.lexer import split_top_level
 
 if TYPE_CHECKING:
     from placement.ir.core import Value
@@ -54,24 +56,6 @@ def _touch(st: OpState, *groups: str) -> None:
     for group in groups:
         st.operands.setdefault(group, [])
         st.operand_offsets.setdefault(group, [])
-
-
-def split_top_level(text: str) -> list[str]:
-    """`a, b<c, d>, e` split on the commas outside brackets."""
-    out: list[str] = []
-    depth = 0
-    start = 0
-    for i, ch in enumerate(text):
-        if ch in "<([{":
-            depth += 1
-        elif ch in ">)]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(text[start:i].strip())
-            start = i + 1
-    if text[start:].strip():
-        out.append(text[start:].strip())
-    return out
 
 
 def _tied_list(st: PrintState, operands: list[Value], results: list[Any],
@@ -179,16 +163,16 @@ class SymbolAlias(Directive):
             p.expect("(")
             target, _ = p.parse_attribute("symref")
             p.expect(")")
-            if target != name:
-                st.op.symbols.append(target)
+            if symbol_ref(target) != name:
+                st.op.symbols.append(symbol_ref(target))
         st.op.syntax_attrs[ref] = target
 
     def print(self, out: Out, st: PrintState, args: Args) -> None:
         sym_name, ref = _names(args)
-        name = "@" + st.attrs.get(sym_name, '""').strip('"')
+        name = symbol_of(st.attrs.get(sym_name, '""'))
         out.word(name)
         target = st.attrs.get(ref)
-        if target is not None and target != name:
+        if target is not None and symbol_ref(target) != name:
             out.word("as")
             out.tight()
             out.punct("(")
@@ -197,28 +181,53 @@ class SymbolAlias(Directive):
 
 
 class WorkgroupCountRegion(Directive):
-    """Optional `workgroups(%a: index, ...) -> (index, index, index) {region}`."""
+    """Optional `KEYWORD(%a: index, ...) -> (index, index, index) {region}` (absent: no
+    block): `workgroups` of executable exports, `count` of flow.dispatch.region and
+    flow.dispatch.workgroups."""
+
+    def __init__(self, keyword: str, isolated: bool, spaced: bool = False) -> None:
+        self.keyword = keyword
+        self.isolated = isolated
+        self.spaced = spaced  # printed with a space before, even after a `` literal
 
     def parse(self, p: Parser, st: OpState, args: Args) -> None:
         name = args[0][1]
-        if not p.accept("workgroups"):
-            st.regions.setdefault(name, [])
+        regions = st.regions.setdefault(name, [])
+        if not p.accept(self.keyword):
             return
         decls = _arg_list(p)
         p.expect("->")
         p.parse_result_type_list()
-        st.regions.setdefault(name, []).append(p.parse_region(st.op, decls, True))
+        regions.append(p.parse_region(st.op, decls, self.isolated))
 
     def print(self, out: Out, st: PrintState, args: Args) -> None:
         regions = st.regions.get(args[0][1], [])
         if not regions or not regions[0].blocks:
             return
-        out.word("workgroups")
+        out.space = out.space or self.spaced
+        out.word(self.keyword)
         out.tight()
         out.block_args(regions[0])
         out.punct("->")
         out.word("(index, index, index)")
         out.region(regions[0], entry_args=False)
+
+
+class DispatchWorkgroupBody(Directive):
+    """flow.dispatch.workgroups: `(%arg: T, ...) {region}`, the body's arguments declared."""
+
+    def parse(self, p: Parser, st: OpState, args: Args) -> None:
+        start = p.offset()
+        region = p.parse_region(st.op, _arg_list(p), True, st.skim)
+        if region.opaque:  # unknown ops inside: the verbatim span keeps the arguments too
+            region.start = start
+        st.regions.setdefault(args[-1][1], []).append(region)
+
+    def print(self, out: Out, st: PrintState, args: Args) -> None:
+        for region in st.regions.get(args[-1][1], []):
+            if not region.opaque:
+                out.block_args(region)
+            out.region(region, entry_args=False)
 
 
 def _arg_list(p: Parser) -> list[ArgDecl]:
@@ -239,7 +248,7 @@ class DispatchEntryPoints(Directive):
         else:
             refs.append(p.parse_attribute("symref")[0])
         st.op.syntax_attrs[args[0][1]] = "[" + ", ".join(refs) + "]"
-        st.op.symbols.extend(refs)
+        st.op.symbols.extend(symbol_ref(r) for r in refs)
 
     def print(self, out: Out, st: PrintState, args: Args) -> None:
         refs = st.attrs.get(args[0][1], "[]")[1:-1].split(", ")
@@ -800,13 +809,7 @@ class ScfFor(Directive):
         iter_names: list[tuple[str, int]] = []
         if p.accept("iter_args"):
             p.expect("(")
-            while True:
-                name, _, off = p.parse_arg_decl(with_type=False)
-                p.expect("=")
-                _bind(p, st, inits)
-                iter_names.append((name, off))
-                if not p.accept(","):
-                    break
+            iter_names = _init_pairs(p, st, inits)
             p.expect(")")
             p.expect("->")
             rtypes = p.parse_result_type_list()
@@ -837,6 +840,19 @@ class ScfFor(Directive):
             out.region(region, entry_args=False)
 
 
+def _init_pairs(p: Parser, st: OpState, inits: str) -> list[tuple[str, int]]:
+    """`%arg = %init, ...` of scf loops: the region arguments' names and offsets, the inits
+    bound to the operand group `inits`."""
+    names: list[tuple[str, int]] = []
+    while True:
+        name, _, off = p.parse_arg_decl(with_type=False)
+        p.expect("=")
+        _bind(p, st, inits)
+        names.append((name, off))
+        if not p.accept(","):
+            return names
+
+
 class ScfWhile(Directive):
     """`(%a = %init, ...) : (T) -> (T) {before} do {after}`."""
 
@@ -846,13 +862,7 @@ class ScfWhile(Directive):
         names: list[tuple[str, int]] = []
         if p.accept("("):
             if not p.accept(")"):
-                while True:
-                    name, _, off = p.parse_arg_decl(with_type=False)
-                    p.expect("=")
-                    _bind(p, st, inits)
-                    names.append((name, off))
-                    if not p.accept(","):
-                        break
+                names = _init_pairs(p, st, inits)
                 p.expect(")")
         p.expect(":")
         types = p.paren_list(p.typed)
@@ -973,29 +983,6 @@ class TiedFunctionResults(Directive):
         out.word(_tied_list(st, values, st.result_groups.get(results, []), None))
 
 
-class CountRegion(Directive):
-    """flow.dispatch.region: optional `count(%a: index, ...) -> (index, index, index) {..}`."""
-
-    def parse(self, p: Parser, st: OpState, args: Args) -> None:
-        name = args[0][1]
-        st.regions.setdefault(name, [])
-        if not p.accept("count"):
-            return
-        decls = _arg_list(p)
-        p.expect("->")
-        p.parse_result_type_list()
-        st.regions[name].append(p.parse_region(st.op, decls, False))
-
-    def print(self, out: Out, st: PrintState, args: Args) -> None:
-        for region in st.regions.get(args[0][1], []):
-            out.word("count")
-            out.tight()
-            out.block_args(region)
-            out.punct("->")
-            out.word("(index, index, index)")
-            out.region(region, entry_args=False)
-
-
 class ShapedResults(Directive):
     """`(T{%d}, T)` of flow.dispatch.region's results."""
 
@@ -1077,7 +1064,10 @@ CUSTOM: dict[str, Any] = {
     "SymbolVisibility": SymbolVisibility(),
     "TypeOrAttr": TypeOrAttr(),
     "SymbolAlias": SymbolAlias(),
-    "WorkgroupCountRegion": WorkgroupCountRegion(),
+    "WorkgroupCountRegion": WorkgroupCountRegion("workgroups", isolated=True),
+    "DispatchWorkgroupBody": DispatchWorkgroupBody(),
+    "DispatchWorkgroupsCountRegion": WorkgroupCountRegion("count", isolated=True,
+                                                          spaced=True),
     "DispatchEntryPoints": DispatchEntryPoints(),
     "ShapedFunctionType": ShapedFunctionType(),
     "EncodedShapedFunctionType": EncodedShapedFunctionType(),
@@ -1099,7 +1089,7 @@ CUSTOM: dict[str, Any] = {
     "SwitchCases": SwitchCases(),
     "SelectTypes": SelectTypes(),
     "TiedFunctionResults": TiedFunctionResults(),
-    "CountRegion": CountRegion(),
+    "CountRegion": WorkgroupCountRegion("count", isolated=False),
     "ShapedResults": ShapedResults(),
     "GenericBody": GenericBody(),
     "InsOuts": InsOuts(),

@@ -13,6 +13,7 @@ as `iree-opt` does).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from placement.diagnostics import PlacementError
@@ -126,6 +127,24 @@ def _normalize(text: str) -> str:
     return "".join(out)
 
 
+def split_top_level(text: str) -> list[str]:
+    """`a, b<c, d>, (e) -> f` split on the commas outside brackets (`->` closes nothing)."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "<([{":
+            depth += 1
+        elif ch in ">)]}" and not (ch == ">" and i and text[i - 1] == "-"):
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(text[start:i].strip())
+            start = i + 1
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return out
+
+
 def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
     """Split `source` into tokens; raise a located PlacementError on a character MLIR rejects.
 
@@ -154,3 +173,80 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
     texts.append("")
     starts.append(len(source))
     return toks
+
+
+# Literals MLIR's lexer and attribute parser reject and the token stream alone does not show:
+# an integer `N : iW` out of its type's range, a dimension of 2^63 or more, `1e5` (MLIR
+# lexes the `1` and then an identifier `e5`: a float needs its `.`).
+_INT = r"-?(?:0x[0-9A-Fa-f]+|\d+)"
+_WS = r"[ \t\r\n]*"
+# Each pattern starts with a literal or a small class, so that the scans stay fast; the
+# context before a match is checked afterwards.
+_DENSE_RE = re.compile(rf"dense<(\[?[-\w, ]*\]?)>{_WS}:{_WS}(?:tensor|vector)<(?:[\d?]+x)*"
+                       r"([su]?i\d+|index)>")
+_ITYPE_RE = re.compile(rf":{_WS}([su]?i\d+|index)\b")
+_INT_BEFORE_RE = re.compile(rf"(?<![\w.$\-])({_INT}){_WS}\Z")
+_DIM_RE = re.compile(r"[<x](\d{19,})(?=x)")
+_EXP_RE = re.compile(r"[eE](?<=\d[eE])[+-]?\d")
+_EXP_START_RE = re.compile(r"(?<![\w.$\-])-?\d+\Z")
+_DENSE_INT_RE = re.compile(_INT)
+_NAMES = frozenset((STRING, VALUE, SYMBOL, CARET, EOF))
+_INDEX_BITS = 64
+
+
+def _int_fits(text: str, itype: str) -> bool:
+    """Whether MLIR's integer attribute parser accepts `text : itype` (signless: as signed or
+    unsigned in the width; `-0` is rejected, as MLIR does)."""
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    value = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits)
+    width = _INDEX_BITS if itype == "index" else int(itype.lstrip("su")[1:])
+    if value.bit_length() > width:
+        return False
+    if width == 0:
+        return not negative
+    if negative:
+        return 0 < value <= 1 << (width - 1)
+    if itype == "index" or itype.startswith("si"):
+        return value < 1 << (width - 1)
+    return True
+
+
+def check_literals(source: str, filename: str, toks: Tokens) -> None:
+    """Raise a located PlacementError, as iree-opt, at the first out-of-range integer
+    attribute (`N : iW`, `dense<N> : tensor<..xiW>`), dimension of 2^63 or more, or exponent
+    without a `.` (`1e5`), outside strings, names and comments."""
+    starts, kinds, texts = toks.starts, toks.kinds, toks.texts
+
+    def in_token(at: int) -> bool:
+        k = bisect_right(starts, at) - 1
+        return k >= 0 and kinds[k] not in _NAMES and at < starts[k] + len(texts[k])
+
+    found: list[tuple[int, str]] = []
+    for m in _DENSE_RE.finditer(source):
+        base = m.start(1)
+        for n in _DENSE_INT_RE.finditer(m.group(1)):
+            at = base + n.start() + n.group().startswith("-")
+            if not _int_fits(n.group(), m.group(2)) and in_token(at):
+                found.append((at, "integer constant out of range for type"))
+                break
+    for m in _ITYPE_RE.finditer(source):
+        num = _INT_BEFORE_RE.search(source, max(0, m.start() - 48), m.start())
+        if num is None or _int_fits(num.group(1), m.group(1)):
+            continue
+        at = num.start(1) + num.group(1).startswith("-")
+        if in_token(num.start(1)):
+            found.append((at, "integer constant out of range for attribute"))
+    for m in _DIM_RE.finditer(source):
+        if int(m.group(1)) >= 1 << 63 and in_token(m.start(1)):
+            found.append((m.start(1), "invalid dimension"))
+    for m in _EXP_RE.finditer(source):
+        num = _EXP_START_RE.search(source, max(0, m.start() - 48), m.start())
+        if num is None or not in_token(num.start()):
+            continue
+        before = source[:num.start()].rstrip()[-1:]
+        expected = {"<": "'>'", "[": "']'", ",": "']'"}.get(before, "a '.' in a float")
+        found.append((m.start(), f"expected {expected}"))
+    if found:
+        at, message = min(found)
+        raise PlacementError(message, filename, source, at)

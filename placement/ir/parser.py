@@ -35,8 +35,9 @@ from placement.ir.core import (
     SyntaxInfo,
     Value,
     add_use,
+    symbol_of,
 )
-from placement.ir.format import CompiledSyntax, OpState, symbol_of
+from placement.ir.format import CompiledSyntax, OpState
 from placement.ir.lexer import (
     BANG,
     BARE,
@@ -48,7 +49,9 @@ from placement.ir.lexer import (
     STRING,
     SYMBOL,
     VALUE,
+    check_literals,
     normalize,
+    split_top_level,
     tokenize,
 )
 
@@ -112,7 +115,7 @@ class Parser:
     def __init__(self, source: str, filename: str = "<input>") -> None:
         self.source = source
         self.filename = filename
-        toks = tokenize(source, filename)
+        toks = self.tokens = tokenize(source, filename)
         self.kinds = toks.kinds
         self.texts = toks.texts
         self.starts = toks.starts
@@ -517,6 +520,7 @@ class Parser:
                 raise self.error("unexpected '}' at top level")
             ops.append(self._parse_op(body))
         self._pop_scope()
+        check_literals(self.source, self.filename, self.tokens)
         module = self.module
         names = [optable.canonical_name(op.name) for op in ops]
         if len(ops) == 1 and optable.info(names[0]).role == optable.Role.MODULE:
@@ -950,15 +954,7 @@ class Parser:
 def _element_type(text: str) -> str:
     """`f32` of `tensor<4x?xf32, #enc>` (text-level: the last `x`-separated shape item)."""
     inner = text[text.find("<") + 1:text.rfind(">")] if "<" in text else text
-    depth = 0
-    for i, ch in enumerate(inner):
-        if ch in "<([{":
-            depth += 1
-        elif ch in ">)]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            inner = inner[:i]
-            break
+    inner = (split_top_level(inner) or [""])[0]
     return inner.rsplit("x", 1)[-1].strip() if "x" in inner else inner.strip()
 
 

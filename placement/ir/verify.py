@@ -17,6 +17,7 @@ from placement import ops as optable
 from placement.diagnostics import Note, PlacementError
 from placement.ir.core import Block, Module, Operation, OpResult, Value
 from placement.ir.explorer import symbol_name
+from placement.ir.lexer import split_top_level
 from placement.ops import Role
 
 _SYMBOL_TABLES = (Role.MODULE, Role.OBJECT)
@@ -69,7 +70,7 @@ def _function_type(text: str) -> tuple[list[str], list[str]] | None:
     results = rest[2:].strip()
     if results.startswith("(") and _matching(results, 0) == len(results) - 1:
         results = results[1:-1]
-    return _split_top(text[1:close]), _split_top(results)
+    return split_top_level(text[1:close]), split_top_level(results)
 
 
 def _matching(text: str, i: int) -> int:
@@ -83,24 +84,6 @@ def _matching(text: str, i: int) -> int:
             if depth == 0:
                 return j
     return -1
-
-
-def _split_top(text: str) -> list[str]:
-    """Comma-separated items at bracket depth 0 (`->` is not a closing bracket)."""
-    items: list[str] = []
-    depth = 0
-    start = 0
-    for j, c in enumerate(text):
-        if c in "(<[{":
-            depth += 1
-        elif c in ")>]}" and not (c == ">" and j and text[j - 1] == "-"):
-            depth -= 1
-        elif c == "," and depth == 0:
-            items.append(text[start:j].strip())
-            start = j + 1
-    if text.strip():
-        items.append(text[start:].strip())
-    return items
 
 
 def signature(func: Operation) -> Signature:
