@@ -13,7 +13,9 @@ INCOMPLETE traversal. No device set is computed here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from placement import ops as optable
 from placement.affinity import explicit_affinity
@@ -21,6 +23,105 @@ from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, V
 from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
 from placement.ops import Role
 from placement.solution import Kind, Subject
+
+T = TypeVar("T")
+# A step of a walk from one value: what the value itself contributes, whether its own expansion
+# was INCOMPLETE, and the values the walk goes to next.
+Step = tuple[T, bool, list[Value]]
+
+
+class Closure(Generic[T]):
+    """Memoized answers of a transitive walk over values, for every start value.
+
+    The answer for `v` combines v's own step with the answers of the values it steps to, so the
+    walk graph's strongly connected parts (loops, call cycles) share one answer, found once by
+    an iterative Tarjan search. One literal walk per start value, as the spec states the rules,
+    is quadratic on long chains; this gives the same set of reached contributions in linear
+    time (plus the size of the answers).
+    """
+
+    def __init__(self, step: Callable[[Value], Step[T]],
+                 union: Callable[[list[tuple[T, bool]]], tuple[T, bool]]) -> None:
+        self.step = step
+        self.union = union
+        self.memo: dict[int, tuple[T, bool]] = {}
+
+    def __call__(self, start: Value) -> tuple[T, bool]:
+        """(combined contributions, INCOMPLETE) of everything the walk from `start` reaches."""
+        found = self.memo.get(id(start))
+        return found if found is not None else self._search(start)
+
+    def _search(self, start: Value) -> tuple[T, bool]:
+        memo = self.memo
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        parts: dict[int, list[tuple[T, bool]]] = {}
+        stack: list[int] = []
+        frames: list[tuple[int, Iterator[Value]]] = []
+
+        def push(v: Value) -> None:
+            k = id(v)
+            index[k] = low[k] = len(index)
+            own, inc, nexts = self.step(v)
+            parts[k] = [(own, inc)]
+            stack.append(k)
+            frames.append((k, iter(nexts)))
+
+        push(start)
+        while frames:
+            k, it = frames[-1]
+            descended = False
+            for w in it:
+                kw = id(w)
+                done = memo.get(kw)
+                if done is not None:
+                    parts[k].append(done)
+                elif kw not in index:
+                    push(w)
+                    descended = True
+                    break
+                elif kw in parts:  # on the stack: same component
+                    low[k] = min(low[k], index[kw])
+            if descended:
+                continue
+            frames.pop()
+            if frames:
+                low[frames[-1][0]] = min(low[frames[-1][0]], low[k])
+            if low[k] != index[k]:
+                continue
+            members = []
+            while True:
+                kw = stack.pop()
+                members.append(kw)
+                if kw == k:
+                    break
+            total = self.union([p for kw in reversed(members) for p in parts.pop(kw)])
+            for kw in members:
+                memo[kw] = total
+            if frames:
+                parts[frames[-1][0]].append(total)
+        return memo[id(start)]
+
+
+def _or_bits(parts: list[tuple[int, bool]]) -> tuple[int, bool]:
+    bits = 0
+    inc = False
+    for b, i in parts:
+        bits |= b
+        inc |= i
+    return bits, inc
+
+
+def _merge_uses(parts: list[tuple[tuple[Use, ...], bool]]) -> tuple[tuple[Use, ...], bool]:
+    inc = any(i for _, i in parts)
+    nonempty = [uses for uses, _ in parts if uses]
+    if len(nonempty) <= 1:
+        return (nonempty[0] if nonempty else ()), inc
+    merged: dict[tuple[int, int], Use] = {}
+    for uses in nonempty:
+        for u in uses:
+            merged.setdefault((id(u.owner), u.index), u)
+    return tuple(merged.values()), inc
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +171,18 @@ class ConstraintSystem:
         return out
 
 
+RECORD = -1  # the element `read`, `mark_incomplete` and `add_fact` record for (one use's part)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fact:
+    device: str
+
+
+# A recorded action: a read (kind, subject, rule, op, guarded), an INCOMPLETE reason, a fact.
+_Action = tuple[Kind, Subject, str, Operation | None, bool] | str | _Fact
+
+
 class _Builder:
     """Builds a ConstraintSystem: seeds (4.0), then the closure under each element's reads."""
 
@@ -78,6 +191,17 @@ class _Builder:
         self.ex = explorer
         self.cs = ConstraintSystem(module)
         self.todo: list[int] = []
+        # Pin scans (4.1): the pinning ops reached by the tie-following definition and use
+        # walks, as bitsets over `pin_ops`.
+        self.pin_ops: list[Operation] = []
+        self.pin_bit: dict[int, int] = {}
+        self.pin_defs: Closure[int] = Closure(self._pin_def_step, _or_bits)
+        self.pin_uses: Closure[int] = Closure(self._pin_use_step, _or_bits)
+        # Consumer walks (4.2): the uses reached by the plain use walk, and what each use
+        # makes a consumer read (recorded once per use, replayed for every consumer).
+        self.use_walk: Closure[tuple[Use, ...]] = Closure(self._use_step, _merge_uses)
+        self.use_actions: dict[tuple[int, int], list[_Action]] = {}
+        self.recording: list[_Action] | None = None
 
     # ---------------------------------------------------------------- elements
     def element(self, kind: Kind, subject: Subject) -> int:
@@ -93,12 +217,38 @@ class _Builder:
 
     def read(self, reader: int, kind: Kind, subject: Subject, rule: str,
              op: Operation | None, guarded: bool = False) -> None:
+        if reader == RECORD:
+            assert self.recording is not None
+            self.recording.append((kind, subject, rule, op, guarded))
+            return
         source = self.element(kind, subject)
         if source != reader:  # self-reads (spec Q11) change nothing
             self.cs.edges.append(Edge(reader, source, guarded, rule, op))
 
     def mark_incomplete(self, e: int, why: str) -> None:
+        if e == RECORD:
+            assert self.recording is not None
+            self.recording.append(why)
+            return
         self.cs.incomplete.setdefault(e, why)
+
+    def add_fact(self, e: int, device: str) -> None:
+        """Element `e` holds `device` whatever it reads."""
+        if e == RECORD:
+            assert self.recording is not None
+            self.recording.append(_Fact(device))
+            return
+        self.cs.facts.setdefault(e, []).append(device)
+
+    def replay(self, e: int, actions: list[_Action]) -> None:
+        """Apply recorded reads, INCOMPLETE marks and facts to element `e`."""
+        for a in actions:
+            if isinstance(a, tuple):
+                self.read(e, *a)
+            elif isinstance(a, _Fact):
+                self.add_fact(e, a.device)
+            else:
+                self.mark_incomplete(e, a)
 
     # ---------------------------------------------------------------- seeding (4.0)
     def seed(self) -> None:
@@ -154,22 +304,44 @@ class _Builder:
     # ---------------------------------------------------------------- P (4.1)
     def pins(self, v: Value) -> list[Operation]:
         """Pinning ops found from `v` through its definitions and uses, ties followed."""
-        found: dict[int, Operation] = {}
+        bits = self.pin_defs(v)[0] | self.pin_uses(v)[0]
+        out = []
+        while bits:
+            low = bits & -bits
+            out.append(self.pin_ops[low.bit_length() - 1])
+            bits ^= low
+        return out
 
-        def on_def(r: OpResult) -> Walk:
-            if not is_affinity_typed(r):
-                return Walk.SKIP
-            if optable.info(r.owner).pins:
-                found.setdefault(id(r.owner), r.owner)
-            return Walk.ADVANCE
+    def _pin(self, op: Operation) -> int:
+        bit = self.pin_bit.get(id(op))
+        if bit is None:
+            bit = self.pin_bit[id(op)] = 1 << len(self.pin_ops)
+            self.pin_ops.append(op)
+        return bit
 
-        def on_use(u: Use) -> None:
-            if is_affinity_typed(u.owner.operands[u.index]) and optable.info(u.owner).pins:
-                found.setdefault(id(u.owner), u.owner)
+    def _pin_def_step(self, v: Value) -> Step[int]:
+        """walkDefiningOps with ties: a pinning definer is found; non-affinity results stop."""
+        if isinstance(v, BlockArgument):
+            return 0, False, self.ex.incoming(v)[0]
+        assert isinstance(v, OpResult)
+        row = optable.info(v.owner)
+        if row.ignored_by_explorer or not is_affinity_typed(v):
+            return 0, False, []
+        own = self._pin(v.owner) if row.pins else 0
+        return own, False, self.ex.expand_definition(v, True)[0]
 
-        self.ex.walk_defining_ops(v, on_def, follow_ties=True)
-        self.ex.walk_transitive_uses(v, on_use, follow_ties=True)
-        return list(found.values())
+    def _pin_use_step(self, v: Value) -> Step[int]:
+        """walkTransitiveUses with ties: a pinning user of an affinity-typed operand is found."""
+        own = 0
+        nexts: list[Value] = []
+        for u in v.uses:
+            row = optable.info(u.owner)
+            if row.ignored_by_explorer:
+                continue
+            if row.pins and is_affinity_typed(u.owner.operands[u.index]):
+                own |= self._pin(u.owner)
+            nexts.extend(self.ex.expand_use(u, True)[0])
+        return own, False, nexts
 
     def producer(self, e: int, v: Value) -> None:
         pinned = self.pins(v)
@@ -219,47 +391,71 @@ class _Builder:
         self.read(e, Kind.G, g, rule, load)
 
     # ---------------------------------------------------------------- C (4.2)
-    def consumer(self, e: int, v: Value) -> None:
-        def on_use(u: Use) -> None:
-            op, idx = u.owner, u.index
-            row = optable.info(op)
-            if row.affinity_aware:
-                self.read(e, Kind.O, op, "4.2.1 user executes", op)
-            for t in optable.tied_results(op, idx):
-                self.read(e, Kind.C, op.results[t], "4.2.2 tied result", op)
-            role = row.role
-            term = row.terminator
-            if role == Role.SELECT:
-                self.read(e, Kind.C, op.results[0], "4.2.3 select result", op)
-            elif row.is_branch:
-                for w in self.flows(e, op, idx):
-                    self.read(e, Kind.C, w, "4.2.3 branch argument", op)
-            elif row.region_branch is not None:
-                for w in self.flows(e, op, idx):
-                    if isinstance(w, BlockArgument):  # entry arguments, not zero-trip results
-                        self.read(e, Kind.C, w, f"4.2.3 {op.name} region argument", op)
-            elif term is not None and not term.return_like:
-                for w in self.flows(e, op, idx):
-                    what = "after-arg" if isinstance(w, BlockArgument) else "result"
-                    self.read(e, Kind.C, w, f"4.2.3 {op.name} {what}", op)
-            elif row.returns_to_call_sites:
-                for w in self.flows(e, op, idx, "returned from a function with unknown callers"):
-                    assert isinstance(w, OpResult)
-                    self.read(e, Kind.C, w, "4.2.3 call result", w.owner)
-            elif term is not None:
-                parent = op.parent_op
-                if parent is None or not optable.info(parent).is_function:
-                    self.consumer_yield(e, op, idx)
-            elif role == Role.OPT_BARRIER:
-                if idx < len(op.results):
-                    self.read(e, Kind.C, op.results[idx], "4.2.3 barrier result", op)
-            elif role == Role.GLOBAL_STORE:
-                self.load_global(e, op, "4.2.3 global store")
-            else:
-                self.consumer_other(e, op, idx)
+    def _use_step(self, v: Value) -> Step[tuple[Use, ...]]:
+        """walkTransitiveUses without ties: every use is reported and expanded."""
+        own: list[Use] = []
+        nexts: list[Value] = []
+        inc = False
+        for u in v.uses:
+            if optable.info(u.owner).ignored_by_explorer:
+                continue
+            own.append(u)
+            vals, i = self.ex.expand_use(u, False)
+            inc |= i
+            nexts.extend(vals)
+        return tuple(own), inc, nexts
 
-        if self.ex.walk_transitive_uses(v, on_use, follow_ties=False):
+    def consumer(self, e: int, v: Value) -> None:
+        uses, incomplete = self.use_walk(v)
+        for u in uses:
+            key = (id(u.owner), u.index)
+            actions = self.use_actions.get(key)
+            if actions is None:
+                self.recording = actions = self.use_actions[key] = []
+                self.consumer_use(RECORD, u)
+                self.recording = None
+            self.replay(e, actions)
+        if incomplete:
             self.mark_incomplete(e, "use walk (2.3) incomplete")
+
+    def consumer_use(self, e: int, u: Use) -> None:
+        """What one use reached by C's use walk makes the consumer `e` read (4.2)."""
+        op, idx = u.owner, u.index
+        row = optable.info(op)
+        if row.affinity_aware:
+            self.read(e, Kind.O, op, "4.2.1 user executes", op)
+        for t in optable.tied_results(op, idx):
+            self.read(e, Kind.C, op.results[t], "4.2.2 tied result", op)
+        role = row.role
+        term = row.terminator
+        if role == Role.SELECT:
+            self.read(e, Kind.C, op.results[0], "4.2.3 select result", op)
+        elif row.is_branch:
+            for w in self.flows(e, op, idx):
+                self.read(e, Kind.C, w, "4.2.3 branch argument", op)
+        elif row.region_branch is not None:
+            for w in self.flows(e, op, idx):
+                if isinstance(w, BlockArgument):  # entry arguments, not zero-trip results
+                    self.read(e, Kind.C, w, f"4.2.3 {op.name} region argument", op)
+        elif term is not None and not term.return_like:
+            for w in self.flows(e, op, idx):
+                what = "after-arg" if isinstance(w, BlockArgument) else "result"
+                self.read(e, Kind.C, w, f"4.2.3 {op.name} {what}", op)
+        elif row.returns_to_call_sites:
+            for w in self.flows(e, op, idx, "returned from a function with unknown callers"):
+                assert isinstance(w, OpResult)
+                self.read(e, Kind.C, w, "4.2.3 call result", w.owner)
+        elif term is not None:
+            parent = op.parent_op
+            if parent is None or not optable.info(parent).is_function:
+                self.consumer_yield(e, op, idx)
+        elif role == Role.OPT_BARRIER:
+            if idx < len(op.results):
+                self.read(e, Kind.C, op.results[idx], "4.2.3 barrier result", op)
+        elif role == Role.GLOBAL_STORE:
+            self.load_global(e, op, "4.2.3 global store")
+        else:
+            self.consumer_other(e, op, idx)
 
     def flows(self, e: int, op: Operation, idx: int,
               why: str = "flows into a call without a body") -> list[Value]:

@@ -16,7 +16,7 @@ from placement.affinity import affinity_text, own_affinity, requires_affinity
 from placement.ir.core import Module, Operation, OpResult, Value
 from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
 from placement.model.constraints import ConstraintSystem, _Builder, build_constraints
-from placement.model.z3_engine import least_model
+from placement.model.z3_engine import device_bits, least_model, least_models
 from placement.ops import Role
 from placement.solution import Kind, Solution, State
 
@@ -109,7 +109,7 @@ class Builder313(_Builder):
         if target is not None:
             found = affinity_text(self.module, target(op))
             if found is not None:
-                self.cs.facts.setdefault(e, []).append(found)
+                self.add_fact(e, found)
             return
         if op.name in optable.IREE313_YIELDS_TO_PARENT:
             parent = op.parent_op
@@ -147,19 +147,18 @@ def solve_system_313(cs: ConstraintSystem) -> tuple[set[int], list[int]]:
     lazy = _lazy_pairs(cs)
     early = {a - 1 for a in least_model(ctx, inv_facts, [
         (s, r) for s, r in inv_clauses if (s - 1, r - 1) not in lazy])}
-    nd = max(len(cs.devices), 1)
     index = {d: k for k, d in enumerate(cs.devices)}
-    x_facts = sorted({e * nd + index[d] + 1 for e, d in cs.fixed.items()}
-                     | {e * nd + index[d] + 1 for e, ds in cs.facts.items()
-                        if e not in cs.fixed for d in ds})
-    x_clauses = [(edge.source * nd + k + 1, edge.reader * nd + k + 1) for edge in cs.edges
-                 if edge.reader not in cs.fixed and edge.source not in early
-                 for k in range(len(cs.devices))]
-    bits = [0] * len(cs.keys)
-    for atom in least_model(ctx, x_facts, x_clauses):
-        e, k = divmod(atom - 1, nd)
-        bits[e] |= 1 << k
-    return invalid, bits
+    per_device: list[set[int]] = [set() for _ in cs.devices]
+    for e, d in cs.fixed.items():
+        per_device[index[d]].add(e + 1)
+    for e, ds in cs.facts.items():
+        if e not in cs.fixed:
+            for d in ds:
+                per_device[index[d]].add(e + 1)
+    x_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
+                 if edge.reader not in cs.fixed and edge.source not in early]
+    models = least_models(ctx, [sorted(f) for f in per_device], x_clauses)
+    return invalid, device_bits(len(cs.keys), models)
 
 
 def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:

@@ -34,32 +34,58 @@ class MinimalityError(RuntimeError):
 
 
 def least_model(ctx: z3.Context, facts: list[int], clauses: list[tuple[int, int]]) -> set[int]:
-    """The least model of `facts` and `body -> head` clauses, with Z3's proof of minimality.
+    """The least model of `facts` and `body -> head` clauses, with Z3's proof of minimality."""
+    return least_models(ctx, [facts], clauses)[0]
 
-    Atoms are positive integers; the clauses go to Z3 in DIMACS form (`a 0` for a fact,
-    `-b h 0` for `b -> h`), Z3's variable `k!a` being atom a.
+
+def least_models(ctx: z3.Context, fact_sets: list[list[int]],
+                 clauses: list[tuple[int, int]]) -> list[set[int]]:
+    """The least model of the `body -> head` clauses under each set of facts, each with Z3's
+    proof of minimality.
+
+    Atoms are positive integers; the clauses go to one Z3 SAT solver once, in DIMACS form
+    (`-b h 0` for `b -> h`; Z3's variable `k!a` is atom a), and each fact set is solved in its
+    own push/pop scope (`a 0` per fact), so independent problems over the same clauses (the
+    devices of stratum 2) share the clause database instead of each getting a copy.
     """
-    if not facts:
-        return set()  # with no facts the empty set is a model, and trivially the least one
-    # Atoms no fact or clause mentions are false in the least model; Z3 never sees them.
-    mentioned = set(facts)
+    out: list[set[int]] = [set() for _ in fact_sets]
+    if not any(fact_sets):
+        return out  # with no facts the empty set is a model, and trivially the least one
+    # Atoms no fact or clause mentions are false in every least model; Z3 never sees them.
+    mentioned = {a for facts in fact_sets for a in facts}
     for b, h in clauses:
         mentioned.add(b)
         mentioned.add(h)
     top = max(mentioned)
-    lines = [f"p cnf {top} {len(facts) + len(clauses)}"]
-    lines += [f"{a} 0" for a in facts]
-    lines += [f"-{b} {h} 0" for b, h in clauses]
     solver = z3.SolverFor("QF_FD", ctx=ctx)
-    solver.from_string("\n".join(lines))
+    # Decide every atom false first: the first model is then the least one, and it stays so
+    # in later scopes (phase saving would otherwise carry one device's true atoms over).
+    solver.set("sat.phase", "always_false")
+    if clauses:
+        solver.from_string(f"p cnf {top} {len(clauses)}\n"
+                           + "\n".join([f"-{b} {h} 0" for b, h in clauses]))
+    atoms = sorted(mentioned)
+    for i, facts in enumerate(fact_sets):
+        if facts:
+            solver.push()
+            solver.from_string(f"p cnf {top} {len(facts)}\n"
+                               + "\n".join([f"{a} 0" for a in facts]))
+            out[i] = _prove_least(solver, top, atoms, facts, clauses)
+            solver.pop()
+    return out
+
+
+def _prove_least(solver: z3.Solver, top: int, atoms: list[int], facts: list[int],
+                 clauses: list[tuple[int, int]]) -> set[int]:
+    """Z3's model of the asserted clauses and facts, shrunk until Z3 proves it least."""
     if solver.check() != z3.sat:
         raise MinimalityError("definite Horn clauses reported unsatisfiable")
     model = _true_atoms(solver.model())
     while True:
         _check_model(model, facts, clauses)
         solver.push()
-        below = [f"-{a} 0" for a in sorted(mentioned - model)]
-        below.append(" ".join(f"-{a}" for a in sorted(model)) + " 0")
+        below = [f"-{a} 0" for a in atoms if a not in model]
+        below.append(" ".join([f"-{a}" for a in sorted(model)]) + " 0")
         solver.from_string(f"p cnf {top} {len(below)}\n" + "\n".join(below))
         answer = solver.check()
         if answer == z3.unsat:
@@ -125,19 +151,26 @@ def solve_system(cs: ConstraintSystem, ctx: z3.Context | None = None) -> tuple[s
     inv_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
                    if not edge.guarded and edge.reader not in cs.fixed]
     invalid = {a - 1 for a in least_model(ctx, inv_facts, inv_clauses)}
-    # Stratum 2: x, atom e * |D| + k + 1 for device k of element e; the guarded reads of
+    # Stratum 2: x, one least model per device over the same clauses (membership of device
+    # d only ever flows from d's facts), atom e + 1 for element e; the guarded reads of
     # invalid sources are dropped (stratified negation: `not inv` is a constant here).
-    nd = len(cs.devices)
     index = {d: k for k, d in enumerate(cs.devices)}
-    x_facts = [e * nd + index[d] + 1 for e, d in sorted(cs.fixed.items())]
-    x_clauses = [(edge.source * nd + k + 1, edge.reader * nd + k + 1) for edge in cs.edges
-                 if edge.reader not in cs.fixed and not (edge.guarded and edge.source in invalid)
-                 for k in range(nd)]
+    per_device: list[list[int]] = [[] for _ in cs.devices]
+    for e, d in sorted(cs.fixed.items()):
+        per_device[index[d]].append(e + 1)
+    x_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
+                 if edge.reader not in cs.fixed and not (edge.guarded and edge.source in invalid)]
+    return invalid, device_bits(n, least_models(ctx, per_device, x_clauses))
+
+
+def device_bits(n: int, models: list[set[int]]) -> list[int]:
+    """Per element (atom e + 1), the bitset of the devices whose least model holds it."""
     bits = [0] * n
-    for atom in least_model(ctx, x_facts, x_clauses):
-        e, k = divmod(atom - 1, nd)
-        bits[e] |= 1 << k
-    return invalid, bits
+    for k, model in enumerate(models):
+        bit = 1 << k
+        for atom in model:
+            bits[atom - 1] |= bit
+    return bits
 
 
 def run_z3(module: Module, explorer: Explorer | None = None) -> Solution:
