@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Generic, TypeVar
 
 from placement import ops as optable
 from placement.ir.core import (
@@ -207,6 +208,9 @@ class Explorer:
         """Where walkDefiningOps goes after reporting `r` (answered ADVANCE), and INCOMPLETE."""
         owner = r.owner
         row = optable.info(owner)
+        if not (row.is_call or row.region_branch is not None or row.role == Role.GLOBAL_LOAD
+                or (follow_ties and row.ties != Ties.NONE)):
+            return [], False  # nothing past this result (most ops)
         out: list[Value] = []
         incomplete = False
         if follow_ties:
@@ -237,6 +241,9 @@ class Explorer:
         """Where walkTransitiveUses goes after reporting `use`, and INCOMPLETE."""
         op, idx = use.owner, use.index
         row = optable.info(op)
+        if not row.has_flows and row.role != Role.GLOBAL_STORE \
+                and (not follow_ties or row.ties == Ties.NONE):
+            return [], False  # a use that forwards nowhere (most ops)
         out: list[Value] = []
         incomplete = False
         if follow_ties and row.ties != Ties.NONE:
@@ -335,215 +342,175 @@ def _terminators(regions: Iterable[Region]) -> list[Operation]:
             if block.terminator is not None]
 
 
-class ReachSummary:
+S = TypeVar("S")
+
+
+class SccSummary(Generic[S]):
+    """Memoized summaries of walks: what a walk from `v` reports, combined, for every start.
+
+    `step(v)` gives v's own part and the values the walk goes to from v; `combine(parts)`
+    joins parts in order (it must return a single part unchanged). The summary of v is
+    `combine([own(v), summary(w) for each w in order])`; strongly connected parts of the walk
+    graph (call cycles, loops) are found once by an iterative Tarjan search and share one
+    answer, combined from their members' parts in discovery order. Summarizing every value
+    of a module is then linear in the walk graph, where one walk per value is quadratic.
+    """
+
+    def __init__(self, step: Callable[[Value], tuple[S, list[Value]]],
+                 combine: Callable[[list[S]], S]) -> None:
+        self.step = step
+        self.combine = combine
+        self.memo: dict[int, S] = {}
+
+    def __call__(self, start: Value) -> S:
+        """The summary of the walk from `start`."""
+        memo = self.memo
+        found = memo.get(id(start))
+        if found is not None:
+            return found
+        own, nexts = self.step(start)
+        if not nexts:
+            memo[id(start)] = own
+            return own
+        # Most values step only to summarized values: no search needed.
+        parts = [own]
+        for w in nexts:
+            done = memo.get(id(w))
+            if done is None or w is start:
+                return self._search(start, own, nexts)
+            parts.append(done)
+        total = self.combine(parts)
+        memo[id(start)] = total
+        return total
+
+    def _search(self, start: Value, own: S, nexts: list[Value]) -> S:
+        """Tarjan's search from `start` (its step given), memoizing every finished component."""
+        memo, step, combine = self.memo, self.step, self.combine
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        parts: dict[int, list[S]] = {}
+        stack: list[int] = []
+        on_stack: set[int] = set()
+        frames: list[tuple[int, Iterator[Value]]] = []
+        k = id(start)
+        while True:
+            # Push k (its step is own, nexts).
+            index[k] = low[k] = len(index)
+            parts[k] = [own]
+            stack.append(k)
+            on_stack.add(k)
+            frames.append((k, iter(nexts)))
+            pushed = False
+            while frames and not pushed:
+                k, it = frames[-1]
+                for w in it:
+                    kw = id(w)
+                    done = memo.get(kw)
+                    if done is not None:
+                        parts[k].append(done)
+                    elif kw not in index:
+                        own, nexts = step(w)
+                        k = kw
+                        pushed = True
+                        break
+                    elif kw in on_stack:
+                        low[k] = min(low[k], index[kw])
+                if pushed:
+                    break
+                frames.pop()
+                if frames:
+                    kp = frames[-1][0]
+                    low[kp] = min(low[kp], low[k])
+                if low[k] != index[k]:
+                    continue
+                members = []
+                while True:
+                    kw = stack.pop()
+                    on_stack.discard(kw)
+                    members.append(kw)
+                    if kw == k:
+                        break
+                pieces = [p for kw in reversed(members) for p in parts.pop(kw)]
+                total = pieces[0] if len(pieces) == 1 else combine(pieces)
+                for kw in members:
+                    memo[kw] = total
+                if frames:  # the parent reads the finished component's answer
+                    parts[frames[-1][0]].append(total)
+            if not pushed:
+                return memo[id(start)]
+
+
+def _or(parts: list[int]) -> int:
+    total = 0
+    for bits in parts:
+        total |= bits
+    return total
+
+
+class ReachSummary(SccSummary[int]):
     """Memoized OR, over everything a tie-following walk reaches, of a per-step bitset.
 
     `defs=True` summarizes walkDefiningOps (each reported result contributes `label(r)` and
     is expanded unless the label says skip); `defs=False` summarizes walkTransitiveUses (each
-    reported use contributes `label(use)`). Strongly connected parts of the walk graph are
-    found once (Tarjan) and shared, so summarizing every value of a module is linear in the
-    size of the walk graph, where running one walk per value would be quadratic.
+    reported use contributes `label(use)`).
     """
 
     def __init__(self, explorer: Explorer, defs: bool,
                  label: Callable[[object], tuple[int, bool]]) -> None:
+        super().__init__(self._step_def if defs else self._step_use, _or)
         self.explorer = explorer
-        self.defs = defs
         self.label = label
-        self.memo: dict[int, int] = {}
 
-    def _step(self, v: Value) -> tuple[int, list[Value]]:
-        ex = self.explorer
-        if self.defs:
-            if isinstance(v, BlockArgument):
-                return 0, ex.incoming(v)[0]
-            assert isinstance(v, OpResult)
-            if optable.info(v.owner).ignored_by_explorer:
-                return 0, []
-            bits, expand = self.label(v)
-            return bits, (ex.expand_definition(v, True)[0] if expand else [])
+    def _step_def(self, v: Value) -> tuple[int, list[Value]]:
+        if isinstance(v, BlockArgument):
+            return 0, self.explorer.incoming(v)[0]
+        assert isinstance(v, OpResult)
+        if optable.info(v.owner).ignored_by_explorer:
+            return 0, []
+        bits, expand = self.label(v)
+        return bits, (self.explorer.expand_definition(v, True)[0] if expand else [])
+
+    def _step_use(self, v: Value) -> tuple[int, list[Value]]:
         bits = 0
         nexts: list[Value] = []
         for use in v.uses:
             if optable.info(use.owner).ignored_by_explorer:
                 continue
-            b, _ = self.label(use)
-            bits |= b
-            nexts.extend(ex.expand_use(use, True)[0])
+            bits |= self.label(use)[0]
+            nexts.extend(self.explorer.expand_use(use, True)[0])
         return bits, nexts
 
-    def __call__(self, start: Value) -> int:
-        """The OR of the labels of everything the walk from `start` reports."""
-        memo = self.memo
-        found = memo.get(id(start))
-        if found is not None:
-            return found
-        # Most values step only to summarized values (or nowhere): no search needed.
-        bits, nexts = self._step(start)
-        done = [memo.get(id(w)) for w in nexts]
-        if None not in done and all(w is not start for w in nexts):
-            for b in done:
-                bits |= b  # type: ignore[operator]
-            memo[id(start)] = bits
-            return bits
-        return self._search(start)
 
-    def _search(self, start: Value) -> int:
-        """Tarjan's search from `start`, memoizing every component it finishes."""
-        memo = self.memo
-        index: dict[int, int] = {}
-        low: dict[int, int] = {}
-        acc: dict[int, int] = {}
-        stack: list[int] = []
-        on_stack: set[int] = set()
-        frames: list[tuple[int, Iterator[Value]]] = []
-
-        def push(v: Value) -> None:
-            k = id(v)
-            index[k] = low[k] = len(index)
-            bits, nexts = self._step(v)
-            acc[k] = bits
-            stack.append(k)
-            on_stack.add(k)
-            frames.append((k, iter(nexts)))
-
-        push(start)
-        while frames:
-            k, it = frames[-1]
-            descended = False
-            for w in it:
-                kw = id(w)
-                if kw in memo:
-                    acc[k] |= memo[kw]
-                elif kw not in index:
-                    push(w)
-                    descended = True
-                    break
-                elif kw in on_stack:
-                    low[k] = min(low[k], index[kw])
-                    acc[k] |= acc[kw]
-            if descended:
-                continue
-            frames.pop()
-            if frames:
-                kp = frames[-1][0]
-                low[kp] = min(low[kp], low[k])
-                acc[kp] |= acc[k]
-            if low[k] == index[k]:
-                members = []
-                total = 0
-                while True:
-                    kw = stack.pop()
-                    on_stack.discard(kw)
-                    members.append(kw)
-                    total |= acc[kw]
-                    if kw == k:
-                        break
-                for kw in members:
-                    memo[kw] = total
-        return memo[id(start)]
+Answer = tuple[tuple[OpResult, ...], bool]
 
 
-class DefiningSummary:
+class DefiningSummary(SccSummary[Answer]):
     """Memoized walkDefiningOps (ties not followed): the reported results `keep` accepts and
     the INCOMPLETE flag, for every start value, in linear total time.
 
-    What one walk from `v` reports is what v's own step reports plus what the walks from the
-    values it expands to report; strongly connected parts (call cycles, loops) are found once
-    (iterative Tarjan) and share one answer. A walk per value would be quadratic on long call
-    chains (each producer walk crosses every call below it). Results are in discovery order,
-    each once; the callback answers ADVANCE throughout (the producer rule never skips).
+    A walk per value would be quadratic on long call chains (each producer walk crosses
+    every call below it). Results are in discovery order, each once; the callback answers
+    ADVANCE throughout (the producer rule never skips).
     """
 
     def __init__(self, explorer: Explorer, keep: Callable[[OpResult], bool]) -> None:
+        super().__init__(self._step_def, _union)
         self.explorer = explorer
         self.keep = keep
-        self.memo: dict[int, tuple[tuple[OpResult, ...], bool]] = {}
 
-    def _step(self, v: Value) -> tuple[tuple[OpResult, ...], bool, list[Value]]:
+    def _step_def(self, v: Value) -> tuple[Answer, list[Value]]:
         ex = self.explorer
         if isinstance(v, BlockArgument):
             vals, inc = ex.incoming(v)
-            return (), inc, vals
+            return ((), inc), vals
         assert isinstance(v, OpResult)
         if optable.info(v.owner).ignored_by_explorer:
-            return (), False, []
+            return ((), False), []
         vals, inc = ex.expand_definition(v, False)
-        return ((v,) if self.keep(v) else ()), inc, vals
-
-    def __call__(self, start: Value) -> tuple[tuple[OpResult, ...], bool]:
-        """(kept reported results, INCOMPLETE) of the walk from `start`."""
-        memo = self.memo
-        found = memo.get(id(start))
-        if found is not None:
-            return found
-        own, inc, nexts = self._step(start)
-        done = [memo.get(id(w)) for w in nexts]
-        if None not in done and all(w is not start for w in nexts):
-            total = _union([(own, inc), *done])  # type: ignore[list-item]
-            memo[id(start)] = total
-            return total
-        return self._search(start)
-
-    def _search(self, start: Value) -> tuple[tuple[OpResult, ...], bool]:
-        """Tarjan's search from `start`, memoizing every component it finishes."""
-        memo = self.memo
-        index: dict[int, int] = {}
-        low: dict[int, int] = {}
-        parts: dict[int, list[tuple[tuple[OpResult, ...], bool]]] = {}
-        stack: list[int] = []
-        on_stack: set[int] = set()
-        frames: list[tuple[int, Iterator[Value]]] = []
-
-        def push(v: Value) -> None:
-            k = id(v)
-            index[k] = low[k] = len(index)
-            own, inc, nexts = self._step(v)
-            parts[k] = [(own, inc)]
-            stack.append(k)
-            on_stack.add(k)
-            frames.append((k, iter(nexts)))
-
-        push(start)
-        while frames:
-            k, it = frames[-1]
-            descended = False
-            for w in it:
-                kw = id(w)
-                done = memo.get(kw)
-                if done is not None:
-                    parts[k].append(done)
-                elif kw not in index:
-                    push(w)
-                    descended = True
-                    break
-                elif kw in on_stack:
-                    low[k] = min(low[k], index[kw])
-            if descended:
-                continue
-            frames.pop()
-            if frames:
-                kp = frames[-1][0]
-                low[kp] = min(low[kp], low[k])
-            if low[k] != index[k]:
-                continue
-            members = []
-            while True:
-                kw = stack.pop()
-                on_stack.discard(kw)
-                members.append(kw)
-                if kw == k:
-                    break
-            pieces = [p for kw in reversed(members) for p in parts.pop(kw)]
-            total = _union(pieces)
-            for kw in members:
-                memo[kw] = total
-            if frames:  # the parent reads the finished component's answer
-                parts[frames[-1][0]].append(total)
-        return memo[id(start)]
+        return (((v,) if self.keep(v) else ()), inc), vals
 
 
-def _union(pieces: list[tuple[tuple[OpResult, ...], bool]]) -> tuple[tuple[OpResult, ...], bool]:
+def _union(pieces: list[Answer]) -> Answer:
     """Ordered union of walk answers; an answer that alone carries every item is shared."""
     incomplete = any(inc for _, inc in pieces)
     nonempty = [items for items, _ in pieces if items]
