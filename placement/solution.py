@@ -21,15 +21,6 @@ class Kind(Enum):
     G = "G"
     O = "O"  # noqa: E741
 
-    # Members are singletons compared by identity: hash them by identity too (C speed; the
-    # default Enum hash is a Python-level call, hot in every element and state lookup).
-    __hash__ = object.__hash__
-
-
-# Plain-int codes of the kinds (the engines' hot paths key elements by `id(subject) << 2 | code`).
-KIND_CODE: dict[Kind, int] = {Kind.P: 0, Kind.C: 1, Kind.G: 2, Kind.O: 3}
-KINDS: tuple[Kind, ...] = (Kind.P, Kind.C, Kind.G, Kind.O)
-
 
 Subject = Value | Operation
 

@@ -14,167 +14,139 @@ from dataclasses import dataclass, field
 
 from placement.ir.core import Module
 from placement.ir.explorer import Explorer
-from placement.solution import KIND_CODE, KINDS, Kind, Solution, State, Subject
+from placement.solution import Kind, Solution, State, Subject
 
-from .rules import SeedRules
+from .rules import Key, SeedRules
+
+
+@dataclass(eq=False, slots=True)
+class Element:
+    """One element: what it reads, who reads it, and its state."""
+
+    kind: Kind
+    subject: Subject
+    fixed: str | None = None
+    incomplete: bool = False
+    reads: list[tuple[Element, bool]] = field(default_factory=list)
+    readers: list[tuple[Element, bool]] = field(default_factory=list)
+    invalid: bool = False
+    bits: int = 0
+    facts: list[str] = field(default_factory=list)  # constant affinities joined (3.13)
+    lazy: list[Element] = field(default_factory=list)  # sources read lazily (3.13)
+    early_invalid: bool = False  # invalid without a lazy read (3.13)
 
 
 @dataclass
 class ElementGraph:
-    """The structural closure as flat arrays indexed by element number (creation order).
+    """The structural closure: all elements and their read edges."""
 
-    An edge is one int: `reads[e]` holds `src << 1 | guarded` for each element e reads (in
-    read order, without duplicates or self-reads), `readers[s]` holds `e << 1 | guarded` for
-    each element reading s. The states (`invalid`, `bits`) are filled by `solve_graph`.
-    """
-
-    kinds: list[int]  # KIND_CODE of each element
-    subjects: list[Subject]
-    fixed: list[str | None]  # explicit affinity of a fixed element
-    incomplete: list[bool]
-    reads: list[list[int]]
-    readers: list[list[int]]
+    elements: list[Element]
+    by_key: dict[tuple[Kind, int], Element]
     devices: list[str]
-    facts: dict[int, list[str]] = field(default_factory=dict)  # constant affinities (3.13)
-    lazy: dict[int, list[int]] = field(default_factory=dict)  # sources read lazily (3.13)
     absorb_invalid_guarded: bool = False  # see SeedRules.absorb_invalid_guarded
-    invalid: list[bool] = field(default_factory=list)
-    bits: list[int] = field(default_factory=list)
-    early_invalid: list[bool] = field(default_factory=list)  # invalid without a lazy read
-
-    def __len__(self) -> int:
-        return len(self.kinds)
 
 
 def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
     """Create the seeds and close them under the rules' reads."""
-    number: dict[int, int] = {}  # id(subject) << 2 | kind code -> element
-    kinds: list[int] = []
-    subjects: list[Subject] = []
-    reads_of: list[list[int]] = []
-    readers_of: list[list[int]] = []
-    pending: list[int] = []
-    fixed: list[str | None] = []
-    incomplete: list[bool] = []
-    code_of = KIND_CODE
+    by_key: dict[tuple[Kind, int], Element] = {}
+    elements: list[Element] = []
+    pending: list[Element] = []
 
-    def element(kind: Kind, subject: Subject) -> int:
-        code = code_of[kind]
-        key = id(subject) << 2 | code
-        e = number.get(key)
+    def element(key: Key) -> Element:
+        kind, subject = key
+        k = (kind, id(subject))
+        e = by_key.get(k)
         if e is None:
-            e = number[key] = len(kinds)
-            kinds.append(code)
-            subjects.append(subject)
-            fixed.append(None)
-            incomplete.append(False)
-            reads_of.append([])
-            readers_of.append([])
+            e = Element(kind, subject)
+            by_key[k] = e
+            elements.append(e)
             pending.append(e)
         return e
 
-    for kind, subject in rules.seeds():
-        element(kind, subject)
-    facts: dict[int, list[str]] = {}
-    lazy: dict[int, list[int]] = {}
-    rule_of = (rules.producer, rules.consumer, rules.global_, rules.execution)
-    fixed_of = rules.fixed
+    for key in rules.seeds():
+        element(key)
     while pending:
         e = pending.pop()
-        code = kinds[e]
-        subject = subjects[e]
-        if code >= 2:  # O and G may be fixed by an explicit affinity
-            found = fixed_of(KINDS[code], subject)
-            if found is not None:
-                fixed[e] = found
+        e.fixed = rules.fixed(e.kind, e.subject)
+        if e.fixed is not None:
+            continue
+        if e.kind == Kind.P:
+            reads = rules.producer(e.subject)  # type: ignore[arg-type]
+        elif e.kind == Kind.C:
+            reads = rules.consumer(e.subject)  # type: ignore[arg-type]
+        elif e.kind == Kind.G:
+            reads = rules.global_(e.subject)  # type: ignore[arg-type]
+        else:
+            reads = rules.execution(e.subject)  # type: ignore[arg-type]
+        e.incomplete = reads.incomplete
+        e.facts = reads.facts
+        e.lazy = [element(key) for key in reads.lazy]
+        seen: set[tuple[int, bool]] = set()
+        for key, guarded in reads.reads:
+            src = element(key)
+            if src is e or (id(src), guarded) in seen:
                 continue
-        reads = rule_of[code](subject)  # type: ignore[arg-type]
-        incomplete[e] = reads.incomplete
-        if reads.facts:
-            facts[e] = reads.facts
-        if reads.lazy:
-            lazy[e] = [element(kind, subj) for kind, subj in reads.lazy]
-        mine = reads_of[e]
-        seen: set[int] = set()
-        for kind, subj, guarded in reads.reads:
-            src = element(kind, subj)
-            edge = src << 1 | guarded
-            if src == e or edge in seen:
-                continue
-            seen.add(edge)
-            mine.append(edge)
-            readers_of[src].append(e << 1 | guarded)
-    devices = sorted({f for f in fixed if f is not None}
-                     | {d for found in facts.values() for d in found}, key=str.encode)
-    return ElementGraph(kinds, subjects, fixed, incomplete, reads_of, readers_of, devices,
-                        facts, lazy, rules.absorb_invalid_guarded)
+            seen.add((id(src), guarded))
+            e.reads.append((src, guarded))
+            src.readers.append((e, guarded))
+    devices = sorted({e.fixed for e in elements if e.fixed is not None}
+                     | {d for e in elements for d in e.facts}, key=str.encode)
+    return ElementGraph(elements, by_key, devices, rules.absorb_invalid_guarded)
 
 
 def solve_graph(graph: ElementGraph) -> None:
     """Least fixpoint of spec 6.1 on the graph, in place."""
     index = {d: i for i, d in enumerate(graph.devices)}
-    fixed, readers = graph.fixed, graph.readers
-    n = len(fixed)
     # Stratum 1: validity.
-    invalid = graph.invalid = [False] * n
-    stack = [e for e in range(n) if fixed[e] is None and graph.incomplete[e]]
+    stack = [e for e in graph.elements if e.fixed is None and e.incomplete]
     for e in stack:
-        invalid[e] = True
+        e.invalid = True
     while stack:
         e = stack.pop()
-        for edge in readers[e]:
-            reader = edge >> 1
-            if not edge & 1 and not invalid[reader] and fixed[reader] is None:
-                invalid[reader] = True
+        for reader, guarded in e.readers:
+            if not guarded and not reader.invalid and reader.fixed is None:
+                reader.invalid = True
                 stack.append(reader)
     # Stratum 2: membership.
-    bits = graph.bits = [0] * n
     stack = []
-    facts = graph.facts
-    for e in range(n):
-        f = fixed[e]
-        if f is not None:
-            bits[e] = 1 << index[f]
+    for e in graph.elements:
+        if e.fixed is not None:
+            e.bits = 1 << index[e.fixed]
             stack.append(e)
-        elif e in facts:
-            for d in facts[e]:
-                bits[e] |= 1 << index[d]
+        elif e.facts:
+            for d in e.facts:
+                e.bits |= 1 << index[d]
             stack.append(e)
-    absorb = graph.absorb_invalid_guarded
-    early = graph.early_invalid = _early_invalid(graph) if absorb else [False] * n
+    if graph.absorb_invalid_guarded:
+        _early_invalid(graph)
     while stack:
         e = stack.pop()
-        if early[e]:
+        if e.early_invalid:
             continue  # 3.13: invalid from its first update, it never held a device
-        mine = bits[e]
-        passes_guarded = not invalid[e] or absorb
-        for edge in readers[e]:
-            reader = edge >> 1
-            if fixed[reader] is not None or (edge & 1 and not passes_guarded):
+        bits = e.bits
+        for reader, guarded in e.readers:
+            if reader.fixed is not None or (guarded and e.invalid
+                                            and not graph.absorb_invalid_guarded):
                 continue
-            merged = bits[reader] | mine
-            if merged != bits[reader]:
-                bits[reader] = merged
+            merged = reader.bits | bits
+            if merged != reader.bits:
+                reader.bits = merged
                 stack.append(reader)
 
 
-def _early_invalid(graph: ElementGraph) -> list[bool]:
-    """The invalid elements whose invalidity needs no lazy read (stratum 1 without the lazy
-    edges): IREE 3.13 sees them invalid at their first update."""
-    invalid, lazy = graph.invalid, graph.lazy
-    early = [False] * len(invalid)
-    stack = [e for e in range(len(invalid)) if invalid[e] and graph.incomplete[e]]
+def _early_invalid(graph: ElementGraph) -> None:
+    """Mark the invalid elements whose invalidity needs no lazy read (stratum 1 without the
+    lazy edges): IREE 3.13 sees them invalid at their first update."""
+    stack = [e for e in graph.elements if e.invalid and e.incomplete]
     for e in stack:
-        early[e] = True
+        e.early_invalid = True
     while stack:
         e = stack.pop()
-        for edge in graph.readers[e]:
-            reader = edge >> 1
-            if not edge & 1 and invalid[reader] and not early[reader] \
-                    and e not in lazy.get(reader, ()):
-                early[reader] = True
+        for reader, guarded in e.readers:
+            if not guarded and reader.invalid and not reader.early_invalid \
+                    and not any(src is e for src in reader.lazy):
+                reader.early_invalid = True
                 stack.append(reader)
-    return early
 
 
 def run_fixpoint(module: Module, explorer: Explorer | None = None,
@@ -189,20 +161,16 @@ def run_fixpoint(module: Module, explorer: Explorer | None = None,
 def graph_solution(graph: ElementGraph) -> Solution:
     """The Solution of a solved graph: each element's final state."""
     solution = Solution("fixpoint")
-    states_out, subjects_out = solution.states, solution.subjects
     devices = graph.devices
     invalid = State(False)
     states: dict[int, State] = {}  # one State per distinct device set
-    for e, subject in enumerate(graph.subjects):
-        key = (KINDS[graph.kinds[e]], id(subject))
-        subjects_out[key] = subject
-        if graph.invalid[e]:
-            states_out[key] = invalid
+    for e in graph.elements:
+        if e.invalid:
+            solution.set(e.kind, e.subject, invalid)
             continue
-        bits = graph.bits[e]
-        state = states.get(bits)
+        state = states.get(e.bits)
         if state is None:
-            members = frozenset(devices[i] for i in range(len(devices)) if bits >> i & 1)
-            state = states[bits] = State(True, members)
-        states_out[key] = state
+            members = frozenset(devices[i] for i in range(len(devices)) if e.bits >> i & 1)
+            state = states[e.bits] = State(True, members)
+        solution.set(e.kind, e.subject, state)
     return solution

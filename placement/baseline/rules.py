@@ -30,7 +30,7 @@ Key = tuple[Kind, Subject]
 class Reads:
     """The elements an update reads, and the INCOMPLETE flag of its traversals."""
 
-    reads: list[tuple[Kind, Subject, bool]] = field(default_factory=list)  # kind, subject, guarded
+    reads: list[tuple[Key, bool]] = field(default_factory=list)  # (element, guarded)
     incomplete: bool = False
     facts: list[str] = field(default_factory=list)  # affinities joined as constants (3.13)
     # Reads of elements IREE 3.13 creates without updating them at once (10.1#6): invalidity
@@ -39,7 +39,7 @@ class Reads:
 
     def add(self, kind: Kind, subject: Subject, guarded: bool = False) -> None:
         """Read one element."""
-        self.reads.append((kind, subject, guarded))
+        self.reads.append(((kind, subject), guarded))
 
 
 def _not_a_call(r: OpResult) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from placement.baseline.fixpoint import ElementGraph
+from placement.baseline.fixpoint import Element
 from placement.diagnostics import line_col
 from placement.ir.core import Module, Operation
 from placement.solution import Subject
@@ -38,42 +38,38 @@ class BoundEstimate:
         return self.rounds >= max_iterations + CALIBRATION
 
 
-def estimate_rounds(graph: ElementGraph) -> BoundEstimate:
-    """The estimate over a fixpoint `ElementGraph` (creation order; reads, fixed, facts,
-    incomplete)."""
+def estimate_rounds(elements: list[Element]) -> BoundEstimate:
+    """The estimate over fixpoint `Element`s (creation order; reads, fixed, facts, invalid)."""
     index: dict[str, int] = {}
-    n = len(graph)
-    fixed, reads = graph.fixed, graph.reads
-    cur = [0] * n
-    inv = [False] * n
-    for e in range(n):
+    cur: dict[int, int] = {}
+    inv: dict[int, bool] = {}
+    for e in elements:
         bits = 0
-        for d in ([fixed[e]] if fixed[e] else []) + graph.facts.get(e, []):
-            bits |= 1 << index.setdefault(d, len(index))  # type: ignore[arg-type]
-        cur[e] = bits
-        inv[e] = bool(graph.incomplete[e] and not fixed[e])
-    movable = [e for e in range(n) if not fixed[e]]
+        for d in ([e.fixed] if e.fixed else []) + list(e.facts):
+            bits |= 1 << index.setdefault(d, len(index))
+        cur[id(e)] = bits
+        inv[id(e)] = bool(e.incomplete and not e.fixed)
+    movable = [e for e in elements if not e.fixed]
 
-    def step(e: int, bits_of: list[int], inv_of: list[bool]) -> bool:
-        bits, bad = cur[e], inv[e]
-        for edge in reads[e]:
-            src = edge >> 1
-            bits |= bits_of[src]
-            bad |= inv_of[src] and not edge & 1
-        changed = bits != cur[e] or bad != inv[e]
-        cur[e], inv[e] = bits, bad
+    def step(e: Element, bits_of: dict[int, int], inv_of: dict[int, bool]) -> bool:
+        bits, bad = cur[id(e)], inv[id(e)]
+        for src, guarded in e.reads:
+            bits |= bits_of[id(src)]
+            bad |= inv_of[id(src)] and not guarded
+        changed = bits != cur[id(e)] or bad != inv[id(e)]
+        cur[id(e)], inv[id(e)] = bits, bad
         return changed
 
     for e in movable:
         step(e, cur, inv)
     rounds, last = 1, None
     while True:
-        bits_before, inv_before = list(cur), list(inv)
+        bits_before, inv_before = dict(cur), dict(inv)
         changed = [e for e in movable if step(e, bits_before, inv_before)]
         if not changed:
             return BoundEstimate(rounds, last)
         rounds += 1
-        last = graph.subjects[changed[0]]
+        last = changed[0].subject
 
 
 def bound_warning(module: Module, estimate: BoundEstimate, max_iterations: int) -> str:

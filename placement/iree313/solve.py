@@ -23,7 +23,7 @@ def solve_iree313(module: Module, engine: str = "fixpoint") -> Solution:
         graph = build_graph(module, Iree313Rules(module, explorer))
         solve_graph(graph)
         solution = graph_solution(graph)
-        solution.solver_bound = estimate_rounds(graph)
+        solution.solver_bound = estimate_rounds(graph.elements)
     elif engine == "z3":
         from placement.model.iree313 import run_z3_iree313
 
