@@ -317,3 +317,18 @@ def test_clone_chains_collapse_and_keep_the_exhaustive_optimum(
     result = solve(problem, 30)
     assert result.status == "OPTIMAL" and result.place is not None
     assert objective(problem, evaluate(problem, result.place)) == best
+
+
+def test_module_without_devices_has_nothing_to_place(tmp_path: Path) -> None:
+    """A module that names no device: every affinity set is [] (solve annotates `[[]]`), so
+    there is no device to choose; `place` prints the module unchanged and reports no decision
+    (it used to end in an internal IndexError)."""
+    text = ("util.func public @f(%arg0: tensor<4xf32>) -> tensor<4xf32> {\n"
+            "  %0 = flow.tensor.clone %arg0 : tensor<4xf32>\n"
+            "  util.return %0 : tensor<4xf32>\n}\n")
+    path = tmp_path / "nodev.mlir"
+    path.write_text(text)
+    r = run_cli("place", str(path))
+    assert r.code == 0 and r.stdout == text, r.stderr
+    r = run_cli("place", str(path), "-f", "json")
+    assert r.code == 0 and '"decisions": 0' in r.stdout and '"devices": []' in r.stdout

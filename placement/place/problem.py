@@ -238,6 +238,8 @@ class _Builder:
             iree = self.device(printed[0])
         else:
             fallback = default_affinity(self.module, op)
+            if fallback is None and not candidates:
+                return  # the module names no device at all: there is nothing to choose
             iree = self.device(fallback) if fallback is not None else candidates[0]
         if iree not in candidates:
             candidates = tuple(sorted(set(candidates) | {iree}))
