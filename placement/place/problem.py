@@ -107,7 +107,8 @@ class Problem:
                 if len(self.decisions[members[0]].candidates) > 1]
 
 
-def _device_name(text: str) -> str:
+def device_name(text: str) -> str:
+    """The device symbol (`@dev`) an affinity text names, else the text itself."""
     m = _SYMBOL.search(text)
     return "@" + m.group(1) if m else text
 
@@ -127,7 +128,7 @@ def _affinity_texts(module: Module, solution: Solution) -> list[str]:
                 device_globals.append(name)
     for state in solution.states.values():
         found.update(d for d in state.devices if not d.startswith("#hal.device.optimal<"))
-    named = {_device_name(t) for t in found}
+    named = {device_name(t) for t in found}
     for name in device_globals:
         if name not in named:
             found.add(f"#hal.device.affinity<{name}>")
@@ -340,8 +341,8 @@ def build_problem(module: Module, solution: Solution, options: Options) -> Probl
     for f in flow_list:
         f.consumers.sort()
     groups = _collapse(b, roots)
-    names = [_device_name(d) for d in b.devices]
-    weights = _link_weights(module, b.devices, names, options)
+    names = [device_name(d) for d in b.devices]
+    weights = link_weights(module, b.devices, names, options)
     budgets: dict[int, int] = {}
     for name, limit in options.budgets.items():
         matched = [i for i, n in enumerate(names) if n == "@" + name]
@@ -512,8 +513,8 @@ _FREE_LINK = re.compile(r"\b(?:unified_memory|transparent_access)\s*=\s*true\b")
 _LINK = re.compile(r"\(\s*@([\w$.\-]+)\s*->\s*@([\w$.\-]+)\s*=\s*\{([^}]*)\}\s*\)")
 
 
-def _link_weights(module: Module, devices: list[str], names: list[str],
-                  options: Options) -> list[list[int]]:
+def link_weights(module: Module, devices: list[str], names: list[str],
+                 options: Options) -> list[list[int]]:
     """Weight per (from, to): 1, 0 for a unified-memory or transparent-access topology link
     and between two affinities of one device, then `--link` overrides."""
     n = len(devices)

@@ -343,9 +343,9 @@ def _device_texts(base: SharedBase, journal: Journal, solution: Solution) -> lis
 
 
 def _name(text: str) -> str:
-    from placement.place.problem import _device_name
+    from placement.place.problem import device_name
 
-    return _device_name(text)
+    return device_name(text)
 
 
 def _patched_problem(base: SharedBase, journal: Journal, solution: Solution,
@@ -444,7 +444,7 @@ def _remapped_flows(flows: list[Flow], remap: list[int | None]) -> list[Flow] | 
 def with_options(module: Module, problem: Problem, options: Options) -> Problem:
     """The problem under a scenario's cost inputs: link weights and budgets (as
     `build_problem` sets them)."""
-    from placement.place.problem import _link_weights
+    from placement.place.problem import link_weights
 
     budgets: dict[int, int] = {}
     for name, limit in options.budgets.items():
@@ -455,5 +455,5 @@ def with_options(module: Module, problem: Problem, options: Options) -> Problem:
                                  "--budget")
         for i in matched:
             budgets[i] = limit
-    weights = _link_weights(module, problem.devices, problem.names, options)
+    weights = link_weights(module, problem.devices, problem.names, options)
     return dataclasses.replace(problem, weights=weights, budgets=budgets, options=options)
