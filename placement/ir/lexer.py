@@ -13,6 +13,7 @@ as `iree-opt` does).
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -194,14 +195,32 @@ _NAMES = frozenset((STRING, VALUE, SYMBOL, CARET, EOF))
 _INDEX_BITS = 64
 
 
+def _bounded_int(digits: str, width: int) -> int | None:
+    """The value of a decimal or `0x` literal, or None when it has more bits than `width`
+    (decided from its length first, so that a 5,000-digit literal is never converted)."""
+    hexa = digits[:2] in ("0x", "0X")
+    body = (digits[2:] if hexa else digits).lstrip("0")
+    bits_per_digit = 4.0 if hexa else 3.3219280948873626
+    if (len(body) - 1) * bits_per_digit >= width + 1:
+        return None
+    if hexa:
+        return int(body or "0", 16)
+    limit = sys.get_int_max_str_digits()
+    try:
+        sys.set_int_max_str_digits(0)
+        return int(body or "0")
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
 def _int_fits(text: str, itype: str) -> bool:
     """Whether MLIR's integer attribute parser accepts `text : itype` (signless: as signed or
     unsigned in the width; `-0` is rejected, as MLIR does)."""
     negative = text.startswith("-")
     digits = text[1:] if negative else text
-    value = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits)
     width = _INDEX_BITS if itype == "index" else int(itype.lstrip("su")[1:])
-    if value.bit_length() > width:
+    value = _bounded_int(digits, width)
+    if value is None or value.bit_length() > width:
         return False
     if width == 0:
         return not negative
