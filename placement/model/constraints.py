@@ -13,14 +13,20 @@ INCOMPLETE traversal. No device set is computed here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from placement import ops as optable
 from placement.affinity import explicit_affinity
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
-from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
+from placement.ir.explorer import (
+    Explorer,
+    SccSummary,
+    Walk,
+    is_affinity_type,
+    is_affinity_typed,
+)
 from placement.ops import Role
 from placement.solution import Kind, Subject
 
@@ -30,77 +36,20 @@ T = TypeVar("T")
 Step = tuple[T, bool, list[Value]]
 
 
-class Closure(Generic[T]):
-    """Memoized answers of a transitive walk over values, for every start value.
-
-    The answer for `v` combines v's own step with the answers of the values it steps to, so the
-    walk graph's strongly connected parts (loops, call cycles) share one answer, found once by
-    an iterative Tarjan search. One literal walk per start value, as the spec states the rules,
-    is quadratic on long chains; this gives the same set of reached contributions in linear
-    time (plus the size of the answers).
-    """
+class Closure(SccSummary[tuple[T, bool]]):
+    """Memoized answers of a transitive walk over values, for every start value: the answer
+    for `v` unions v's own step (contributions, INCOMPLETE) with the answers of the values it
+    steps to. The explorer's generic strongly-connected-components summary does the search
+    (loops and call cycles share one answer; linear where one literal walk per value, as the
+    spec states the rules, is quadratic); the steps and the union are this model's own."""
 
     def __init__(self, step: Callable[[Value], Step[T]],
                  union: Callable[[list[tuple[T, bool]]], tuple[T, bool]]) -> None:
-        self.step = step
-        self.union = union
-        self.memo: dict[int, tuple[T, bool]] = {}
+        def pair_step(v: Value) -> tuple[tuple[T, bool], list[Value]]:
+            own, inc, nexts = step(v)
+            return (own, inc), nexts
 
-    def __call__(self, start: Value) -> tuple[T, bool]:
-        """(combined contributions, INCOMPLETE) of everything the walk from `start` reaches."""
-        found = self.memo.get(id(start))
-        return found if found is not None else self._search(start)
-
-    def _search(self, start: Value) -> tuple[T, bool]:
-        memo = self.memo
-        index: dict[int, int] = {}
-        low: dict[int, int] = {}
-        parts: dict[int, list[tuple[T, bool]]] = {}
-        stack: list[int] = []
-        frames: list[tuple[int, Iterator[Value]]] = []
-
-        def push(v: Value) -> None:
-            k = id(v)
-            index[k] = low[k] = len(index)
-            own, inc, nexts = self.step(v)
-            parts[k] = [(own, inc)]
-            stack.append(k)
-            frames.append((k, iter(nexts)))
-
-        push(start)
-        while frames:
-            k, it = frames[-1]
-            descended = False
-            for w in it:
-                kw = id(w)
-                done = memo.get(kw)
-                if done is not None:
-                    parts[k].append(done)
-                elif kw not in index:
-                    push(w)
-                    descended = True
-                    break
-                elif kw in parts:  # on the stack: same component
-                    low[k] = min(low[k], index[kw])
-            if descended:
-                continue
-            frames.pop()
-            if frames:
-                low[frames[-1][0]] = min(low[frames[-1][0]], low[k])
-            if low[k] != index[k]:
-                continue
-            members = []
-            while True:
-                kw = stack.pop()
-                members.append(kw)
-                if kw == k:
-                    break
-            total = self.union([p for kw in reversed(members) for p in parts.pop(kw)])
-            for kw in members:
-                memo[kw] = total
-            if frames:
-                parts[frames[-1][0]].append(total)
-        return memo[id(start)]
+        super().__init__(pair_step, union)
 
 
 def _or_bits(parts: list[tuple[int, bool]]) -> tuple[int, bool]:
