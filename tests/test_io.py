@@ -216,6 +216,27 @@ def test_output_file_is_replaced_atomically(tmp_path: Path) -> None:
     assert out.stat().st_mode & 0o777 == 0o640
 
 
+def test_output_to_a_fifo_is_written_into_it_not_renamed_over(tmp_path: Path) -> None:
+    # `-o /dev/null` as root once renamed a temporary file over the device: a target that is
+    # not a regular file (device, FIFO) must be written in place and stay what it was.
+    import stat
+    import threading
+
+    path = tmp_path / "m.mlir"
+    path.write_text(GLOBAL_MODULE)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    done = cli("solve", str(path), "-o", str(fifo))
+    reader.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got == [cli("solve", str(path)).stdout]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.mlir", "pipe"]
+
+
 def test_output_through_a_symlink_replaces_its_target(tmp_path: Path) -> None:
     path = tmp_path / "m.mlir"
     path.write_text(GLOBAL_MODULE)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -141,11 +142,17 @@ def _identity_of(path: Path) -> tuple[int, int] | None:
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` (a symlink's target) by `text`: temporary file in the same directory,
-    flushed, then renamed over it. On failure nothing is written and an error says why."""
+    flushed, then renamed over it. A target that exists and is not a regular file (`/dev/null`,
+    a FIFO, a terminal) is written in place: renaming over it would replace the device with a
+    file. On failure nothing is written and an error says why."""
     target = Path(os.path.realpath(path))
     fd = -1
     tmp = ""
     try:
+        if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+            with open(target, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+            return
         mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                    dir=target.parent)

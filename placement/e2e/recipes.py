@@ -47,7 +47,7 @@ def device_flags(source: str, device: str = "local") -> tuple[str, ...]:
 def build_stream_module(source: str, target: Target) -> tuple[str, str]:
     """(stream-level module text, "") or ("", first error line) for one source and target."""
     result = run_tool("iree-compile", ["src.mlir", *_COMMON, *device_flags(source, target.device),
-                                       *target.flags, "-o", "/dev/null"],
+                                       *target.flags, "-o", "unused.vmfb"],
                       {"src.mlir": source.encode()})
     text = result.stderr
     if not text.startswith(_BANNER) or "\n}\n" not in text:
