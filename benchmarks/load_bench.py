@@ -36,7 +36,7 @@ def _env(tree: Path) -> dict[str, str]:
 
 def load_cpu(tree: Path, module: Path) -> float:
     """CPU seconds of `placement.ir.load` on the module, in a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", _LOAD_CHILD, str(module)], env=_env(tree),
+    done = subprocess.run([sys.executable, "-c", _LOAD_CHILD, str(module)], env=_env(tree), cwd=tree,
                           capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -45,7 +45,7 @@ def solve_cpu(tree: Path, module: Path) -> float:
     """CPU seconds (user + sys) of a whole `placement solve` process, output discarded."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "placement", "solve", str(module), "-o", os.devnull],
-                   env=_env(tree), capture_output=True, check=True)
+                   env=_env(tree), cwd=tree, capture_output=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
@@ -61,7 +61,7 @@ def main() -> None:
     trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree]
     print(f"load average {os.getloadavg()[0]:.1f}; CPU s, min of {args.runs}")
     print(f"{'module':28} {'measure':6} " + " ".join(f"{n:>10}" for n, _ in trees))
-    for module in args.modules:
+    for module in [m.resolve() for m in args.modules]:
         rows = [("load", load_cpu)] + ([] if args.no_solve else [("solve", solve_cpu)])
         for label, fn in rows:
             cells = [min(fn(tree, module) for _ in range(args.runs)) for _, tree in trees]
