@@ -16,6 +16,8 @@ import re
 import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, repeat
+from operator import eq, itemgetter
 
 from placement.diagnostics import PlacementError
 
@@ -51,6 +53,41 @@ _TOKEN_PATTERN = (
 _ANGLE = r'(?:<[^<>"\n(){}\[\]%]*>)?'
 _TOKEN_RE = re.compile(_TOKEN_PATTERN, re.VERBOSE)
 _SPLIT_TOKEN_RE = re.compile(_TOKEN_PATTERN.replace(_ANGLE, ""), re.VERBOSE)
+
+
+def _piece_pattern(pattern: str) -> re.Pattern[str]:
+    """The token pattern without groups and without `bad`, most frequent pieces first: its
+    `findall` lists every piece (whitespace, comment, token) of a text `_TOKEN_RE` reads
+    without a bad character, as the same strings (each piece starts with a character no
+    other alternative starts with, except `//` and `!x`, kept before `/` and `!`)."""
+    alts = {}
+    for alt in pattern.strip().split("\n  | "):
+        m = re.fullmatch(r"\(\?P<(\w+)>(.*)\)", alt.strip(), re.S)
+        assert m is not None, alt
+        alts[m.group(1)] = m.group(2)
+    # One scan for a bare word (the two spellings share the leading identifier).
+    dotted, _, plain = alts["bare"].partition("|")
+    assert dotted == r"[A-Za-z_][\w$]*\.[\w$.]*" and plain.startswith(r"[A-Za-z_][\w$]*")
+    alts["bare"] = r"[A-Za-z_][\w$]*(?:\.[\w$.]*|" + (plain[len(r"[A-Za-z_][\w$]*"):] or
+                                                    "") + ")"
+    order = ("ws", "value", "bare", "comment", "bang", "punct", "number", "hash", "symbol",
+             "string", "caret")
+    assert set(order) == set(alts) - {"bad"}
+    return re.compile("|".join(f"(?:{alts[k]})" for k in order))
+
+
+_PIECE_RE = _piece_pattern(_TOKEN_PATTERN)
+_SPLIT_PIECE_RE = _piece_pattern(_TOKEN_PATTERN.replace(_ANGLE, ""))
+# A piece's kind from its first character (None: whitespace); `/` and a lone `!` are fixed
+# up afterwards.
+_KIND_OF: dict[str, str | None] = {c: None for c in " \t\r\f\v\n"}
+_KIND_OF.update({c: "number" for c in "0123456789"})
+_KIND_OF.update({c: "bare" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"})
+_KIND_OF.update({c: "punct" for c in "(){}[]<>,=:*?+-|&~;."})
+_KIND_OF.update({'"': "string", "%": "value", "@": "symbol", "^": "caret", "#": "hash",
+                 "!": "bang", "/": "/"})
+_SLASH = "/"  # the kind of a `/` piece until it is told apart from a comment
+_FIRST = itemgetter(0)
 
 
 @dataclass(slots=True)
@@ -151,6 +188,42 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
 
     With `split_angles`, flat angle groups are tokenized piece by piece too (`tensor`, `<`, ...).
     """
+    # One `findall` lists the pieces; offsets, kinds and the selection of tokens are whole-list
+    # operations. Pieces that do not tile the source mean a bad character: `_tokenize_slow`
+    # then finds it (and the first one is reported, as before).
+    pieces = (_SPLIT_PIECE_RE if split_angles else _PIECE_RE).findall(source)
+    ends = list(accumulate(map(len, pieces)))
+    if (ends[-1] if ends else 0) != len(source):
+        return _tokenize_slow(source, filename, split_angles)
+    starts_all = [0]
+    starts_all += ends
+    starts_all.pop()
+    try:
+        kinds_all = list(map(_KIND_OF.__getitem__, map(_FIRST, pieces)))
+    except KeyError:  # a number in other digits than 0-9 (`\d`): read match by match
+        return _tokenize_slow(source, filename, split_angles)
+    comments: list[tuple[int, int]] = []
+    if "/" in source:
+        for i in compress(range(len(pieces)), map(eq, kinds_all, repeat(_SLASH))):
+            if pieces[i] == "/":
+                kinds_all[i] = PUNCT
+            else:
+                kinds_all[i] = None
+                comments.append((starts_all[i], ends[i]))
+    texts = list(compress(pieces, kinds_all))
+    starts = list(compress(starts_all, kinds_all))
+    kinds: list[str] = list(filter(None, kinds_all))
+    if "!" in texts:  # a lone `!` is punctuation
+        for i in compress(range(len(texts)), map(eq, texts, repeat("!"))):
+            kinds[i] = PUNCT
+    kinds.append(EOF)
+    texts.append("")
+    starts.append(len(source))
+    return Tokens(kinds, texts, starts, comments)
+
+
+def _tokenize_slow(source: str, filename: str, split_angles: bool) -> Tokens:
+    """`tokenize` match by match (raises at the first bad character)."""
     toks = Tokens()
     kinds, texts, starts = toks.kinds, toks.texts, toks.starts
     pattern = _SPLIT_TOKEN_RE if split_angles else _TOKEN_RE
