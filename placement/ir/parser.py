@@ -32,10 +32,11 @@ from placement.ir.core import (
     Operation,
     OpResult,
     Region,
-    SyntaxInfo,
     Use,
     Value,
     add_use,
+    new_operation,
+    new_syntax,
     symbol_of,
 )
 from placement.ir.format import CompiledSyntax, OpState
@@ -635,8 +636,9 @@ class Parser:
         if n_results and (n_results > 1 or result_names[0][1] != 1):
             n_results = sum(c for _, c, _ in result_names)
         if k == STRING:
-            op = Operation(texts[name_tok][1:-1], self._loc(start),
-                           syntax=SyntaxInfo(start=start, generic=True))
+            syntax = new_syntax(start)
+            syntax.generic = True
+            op = new_operation(texts[name_tok][1:-1], self._loc(start), syntax)
             op.parent = block
             op.syntax.name_end = self._end_of(name_tok)
             self.pos += 1
@@ -653,8 +655,8 @@ class Parser:
                 raise self.error(
                     f"custom op '{texts[name_tok]}' is unknown to placement; print the module "
                     "with 'iree-opt --mlir-print-op-generic'", name_tok)
-            syntax = SyntaxInfo(start=start)
-            op = Operation(name, self._loc(start), syntax=syntax)
+            syntax = new_syntax(start)
+            op = new_operation(name, self._loc(start), syntax)
             op.parent = block
             syntax.name_end = self.starts[name_tok] + len(texts[name_tok])
             self.pos += 1
