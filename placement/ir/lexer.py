@@ -56,10 +56,11 @@ _SPLIT_TOKEN_RE = re.compile(_TOKEN_PATTERN.replace(_ANGLE, ""), re.VERBOSE)
 
 
 def _piece_pattern(pattern: str) -> re.Pattern[str]:
-    """The token pattern without groups and without `bad`, most frequent pieces first: its
-    `findall` lists every piece (whitespace, comment, token) of a text `_TOKEN_RE` reads
-    without a bad character, as the same strings (each piece starts with a character no
-    other alternative starts with, except `//` and `!x`, kept before `/` and `!`)."""
+    """The token pattern without groups and without `bad`, most frequent tokens first, each
+    token taking the whitespace after it: its `findall` (after the leading whitespace) lists
+    every token and comment of a text `_TOKEN_RE` reads without a bad character, each with
+    the whitespace that follows (each token starts with a character no other alternative
+    starts with, except `//` and `!x`, kept before `/` and `!`)."""
     alts = {}
     for alt in pattern.strip().split("\n  | "):
         m = re.fullmatch(r"\(\?P<(\w+)>(.*)\)", alt.strip(), re.S)
@@ -70,10 +71,12 @@ def _piece_pattern(pattern: str) -> re.Pattern[str]:
     assert dotted == r"[A-Za-z_][\w$]*\.[\w$.]*" and plain.startswith(r"[A-Za-z_][\w$]*")
     alts["bare"] = r"[A-Za-z_][\w$]*(?:\.[\w$.]*|" + (plain[len(r"[A-Za-z_][\w$]*"):] or
                                                     "") + ")"
-    order = ("ws", "value", "bare", "comment", "bang", "punct", "number", "hash", "symbol",
-             "string", "caret")
-    assert set(order) == set(alts) - {"bad"}
-    return re.compile("|".join(f"(?:{alts[k]})" for k in order))
+    order = ("value", "bare", "comment", "bang", "punct", "number", "hash", "symbol", "string",
+             "caret")
+    assert set(order) == set(alts) - {"bad", "ws"}
+    ws = alts["ws"]
+    assert ws.endswith("]+")
+    return re.compile("(?:" + "|".join(f"(?:{alts[k]})" for k in order) + ")" + ws[:-1] + "*")
 
 
 _PIECE_RE = _piece_pattern(_TOKEN_PATTERN)
@@ -87,6 +90,8 @@ _KIND_OF.update({c: "punct" for c in "(){}[]<>,=:*?+-|&~;."})
 _KIND_OF.update({'"': "string", "%": "value", "@": "symbol", "^": "caret", "#": "hash",
                  "!": "bang", "/": "/"})
 _SLASH = "/"  # the kind of a `/` piece until it is told apart from a comment
+_SPACE = " \t\r\f\v\n"
+_COMMENT_RE = re.compile(r"//[^\n\r]*")
 _FIRST = itemgetter(0)
 
 
@@ -118,11 +123,10 @@ def normalize(text: str) -> str:
     `->`, `value : type` (but `key:` after `<` tight: `readonly:tensor<..>`, `array<i32: 1>`),
     none before `<` or around `::`, elsewhere one space where the text has any. Strings are
     kept as written. Text already spelled so is returned unchanged."""
-    if _NEEDS_NORM_RE.search(text) is None:
-        return text
     out = _norm_cache.get(text)
     if out is None:
-        out = _norm_cache[text] = _normalize(text)
+        out = text if _NEEDS_NORM_RE.search(text) is None else _normalize(text)
+        _norm_cache[text] = out
     return out
 
 
@@ -188,38 +192,40 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
 
     With `split_angles`, flat angle groups are tokenized piece by piece too (`tensor`, `<`, ...).
     """
-    # One `findall` lists the pieces; offsets, kinds and the selection of tokens are whole-list
-    # operations. Pieces that do not tile the source mean a bad character: `_tokenize_slow`
-    # then finds it (and the first one is reported, as before).
-    pieces = (_SPLIT_PIECE_RE if split_angles else _PIECE_RE).findall(source)
-    ends = list(accumulate(map(len, pieces)))
-    if (ends[-1] if ends else 0) != len(source):
+    # One `findall` lists the pieces (a token or comment with the whitespace after it); the
+    # offsets, texts and kinds are whole-list operations. Pieces that do not tile the source
+    # mean a bad character: `_tokenize_slow` then finds it (the first one is reported).
+    lead = len(source) - len(source.lstrip(_SPACE))
+    pieces = (_SPLIT_PIECE_RE if split_angles else _PIECE_RE).findall(source, lead)
+    starts = list(accumulate(map(len, pieces), initial=lead))
+    if starts.pop() != len(source):
         return _tokenize_slow(source, filename, split_angles)
-    starts_all = [0]
-    starts_all += ends
-    starts_all.pop()
     try:
-        kinds_all = list(map(_KIND_OF.__getitem__, map(_FIRST, pieces)))
+        kinds: list[str | None] = list(map(_KIND_OF.__getitem__, map(_FIRST, pieces)))
     except KeyError:  # a number in other digits than 0-9 (`\d`): read match by match
         return _tokenize_slow(source, filename, split_angles)
+    texts = list(map(str.rstrip, pieces, repeat(_SPACE)))  # (no token ends in whitespace)
     comments: list[tuple[int, int]] = []
     if "/" in source:
-        for i in compress(range(len(pieces)), map(eq, kinds_all, repeat(_SLASH))):
-            if pieces[i] == "/":
-                kinds_all[i] = PUNCT
+        for i in compress(range(len(pieces)), map(eq, kinds, repeat(_SLASH))):
+            if texts[i] == "/":
+                kinds[i] = PUNCT
             else:
-                kinds_all[i] = None
-                comments.append((starts_all[i], ends[i]))
-    texts = list(compress(pieces, kinds_all))
-    starts = list(compress(starts_all, kinds_all))
-    kinds: list[str] = list(filter(None, kinds_all))
+                kinds[i] = None
+                comment = _COMMENT_RE.match(source, starts[i])
+                assert comment is not None
+                comments.append((starts[i], comment.end()))
+        if comments:
+            texts = list(compress(texts, kinds))
+            starts = list(compress(starts, kinds))
+            kinds = list(filter(None, kinds))
     if "!" in texts:  # a lone `!` is punctuation
         for i in compress(range(len(texts)), map(eq, texts, repeat("!"))):
             kinds[i] = PUNCT
     kinds.append(EOF)
     texts.append("")
     starts.append(len(source))
-    return Tokens(kinds, texts, starts, comments)
+    return Tokens(kinds, texts, starts, comments)  # type: ignore[arg-type]
 
 
 def _tokenize_slow(source: str, filename: str, split_angles: bool) -> Tokens:

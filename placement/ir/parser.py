@@ -60,6 +60,8 @@ from placement.ir.lexer import (
 T = TypeVar("T")
 _NONE: list[Value] = []
 _NOT_TYPES = frozenset(("attributes", "to", "in", "as"))
+_VALUE_STARTS = frozenset((HASH, BANG, BARE, STRING, NUMBER, SYMBOL))
+_ANY_ATTRIBUTE_STARTS = frozenset((HASH, STRING, NUMBER, SYMBOL, BARE))
 _ONE_TOKEN_TYPES: dict[str, str] = {}  # a one-token value's text -> `normalize` of it
 # An op name as written -> its full name and compiled custom form (`placement.ops`).
 _CUSTOM_FORMS: dict[str, tuple[str, CompiledSyntax | None]] = {}
@@ -265,12 +267,12 @@ class Parser:
             if texts[i] == "(" and self._is(j, "->"):  # function type
                 return self._value_end(j + 1)
             return j
-        if k in (HASH, BANG, BARE, STRING, NUMBER, SYMBOL) or (
-                k == PUNCT and texts[i] == "-" and kinds[i + 1] == NUMBER):
+        if k in _VALUE_STARTS or (k == PUNCT and texts[i] == "-" and kinds[i + 1] == NUMBER):
             j = i + 2 if k == PUNCT else i + 1
-            while self._is(j, "::") and kinds[j + 1] in (SYMBOL, STRING):
+            # (a `::` or `<` token text is punctuation: no other kind spells it)
+            while texts[j] == "::" and kinds[j + 1] in (SYMBOL, STRING):
                 j += 2
-            if self._is(j, "<") and k != NUMBER:
+            if texts[j] == "<" and k != NUMBER:
                 j = self._skip_balanced(j)
             return j
         got = texts[i] or "end of file"
@@ -279,7 +281,8 @@ class Parser:
     def _typed_end(self, i: int) -> int:
         """Index past an attribute value with its optional `: type`."""
         j = self._value_end(i)
-        if self._is(j, ":") and not self._is(i, "["):
+        texts = self.texts
+        if texts[j] == ":" and texts[i] != "[":
             return self._value_end(j + 1)
         return j
 
@@ -339,6 +342,26 @@ class Parser:
     def parse_attribute(self, kind: str) -> tuple[str, str | None]:
         """An attribute value of `kind` as text, plus the type of a typed attribute."""
         i = self.pos
+        if kind == "typed" or kind == "any":
+            # (inlined: at_attribute, _value_end and _value_text of a one-token value)
+            kinds, texts = self.kinds, self.texts
+            k = kinds[i]
+            if k in _ANY_ATTRIBUTE_STARTS and texts[i + 1] not in ("::", "<"):
+                end = i + 1
+                text = texts[i]
+                norm = _ONE_TOKEN_TYPES.get(text)
+                if norm is None:
+                    norm = _ONE_TOKEN_TYPES[text] = normalize(text)
+                if kind == "any":
+                    self.pos = end
+                    return norm, None
+                if texts[end] == ":":  # the text is the value with its type
+                    end = self._value_end(end + 1)
+                    value_type = self.module.resolve_type(self._value_text(i + 2, end))
+                    self.pos = end
+                    return self._value_text(i, end), value_type
+                self.pos = end
+                return norm, self.alias_types.get(norm) or _implied_type(norm)
         if not self.at_attribute(kind):
             got = self.texts[i] or "end of file"
             raise self.error(f"expected an attribute value, found '{got}'")
@@ -396,15 +419,18 @@ class Parser:
 
     def at_dims(self) -> bool:
         """Whether a `{%a, %b}` (or `{}`) dims/size list starts here (not a region)."""
-        if not self.at("{"):
+        texts = self.texts
+        j = self.pos
+        if texts[j] != "{":  # (punctuation texts are spelled by no other token kind)
             return False
-        j = self.pos + 1
-        if self._is(j, "}"):
+        j += 1
+        if texts[j] == "}":
             return True
-        while self.kinds[j] == VALUE:
-            if self._is(j + 1, "}"):
+        kinds = self.kinds
+        while kinds[j] == VALUE:
+            if texts[j + 1] == "}":
                 return True
-            if not self._is(j + 1, ","):
+            if texts[j + 1] != ",":
                 return False
             j += 2
         return False
