@@ -357,8 +357,14 @@ class Parser:
                     return norm, None
                 if texts[end] == ":":  # the text is the value with its type
                     end = self._value_end(end + 1)
-                    value_type = self.module.resolve_type(self._value_text(i + 2, end))
+                    type_text = self._value_text(i + 2, end)
+                    value_type = self.module.resolve_type(type_text)
                     self.pos = end
+                    if end == i + 3 and "->" not in text and "->" not in texts[i + 2]:
+                        # `normalize` of `v : T` (two one-token values), piece by piece: the
+                        # colon is spaced, and neither side has a `->` that `normalize` would
+                        # leave as written when alone.
+                        return norm + " : " + type_text, value_type
                     return self._value_text(i, end), value_type
                 self.pos = end
                 return norm, self.alias_types.get(norm) or _implied_type(norm)
