@@ -688,11 +688,18 @@ class Parser:
                     f"custom op '{texts[name_tok]}' is unknown to placement; print the module "
                     "with 'iree-opt --mlir-print-op-generic'", name_tok)
             syntax = new_syntax(start)
-            op = new_operation(name, self._loc(start), syntax)
+            line_starts = self.line_starts
+            line = bisect_right(line_starts, start)
+            op = new_operation(name, Location(self.filename, line,
+                                              start - line_starts[line - 1] + 1, start), syntax)
             op.parent = block
             syntax.name_end = self.starts[name_tok] + len(texts[name_tok])
             self.pos += 1
-            types = self._parse_custom(op, fmt, n_results)
+            # (_parse_custom, inlined)
+            st = OpState(op, n_results, fmt.skim)
+            for parse in fmt.parsers:
+                parse(self, st)
+            types = self._resolve(op, fmt, st)
         else:
             got = texts[name_tok] or "end of file"
             raise self.error(f"expected an operation name, found '{got}'")
@@ -901,9 +908,12 @@ class Parser:
             segments.append(len(values))
             written = written_types.get(name)
             if written is None:
-                for value in values:
-                    value.uses.append(Use(op, len(operands)))
-                    operands.append(value)
+                if values:
+                    n = len(operands)
+                    for value in values:
+                        value.uses.append(Use(op, n))
+                        n += 1
+                    operands.extend(values)
                 continue
             if len(written) != len(values):
                 at = st.operand_offsets.get(decl.name) or [written[0][1] if written else
@@ -911,7 +921,15 @@ class Parser:
                 raise self.error_at(f"custom op '{op.name}' number of operands and types do "
                                     f"not match: got {len(values)} operands and "
                                     f"{len(written)} types", at[0])
-            offsets = st.operand_offsets[decl.name]
+            offsets = st.operand_offsets[name]
+            if len(values) == 1 and len(offsets) == 1:  # (the loop below for one value)
+                value = values[0]
+                ty = written[0][0]
+                if value.type != ty:
+                    self.check_type(value, ty, offsets[0])
+                value.uses.append(Use(op, len(operands)))
+                operands.append(value)
+                continue
             for value, (ty, _), off in zip(values, written, offsets, strict=True):
                 if value.type != ty:
                     self.check_type(value, ty, off)

@@ -23,6 +23,7 @@ from placement.ops import Role
 _SYMBOL_TABLES = (Role.MODULE, Role.OBJECT)
 _GLOBAL_ACCESS = (Role.GLOBAL_LOAD, Role.GLOBAL_STORE, Role.GLOBAL_ADDRESS)
 _GRAPH_REGIONS = (Role.MODULE, Role.OBJECT)  # no dominance inside (MLIR graph regions)
+_CHECKED_ROLES = frozenset((Role.CALL, Role.RETURN) + _GLOBAL_ACCESS)  # rules of `op`
 
 
 class Signature:
@@ -227,14 +228,16 @@ class _Verifier:
     # ------------------------------------------------------------------ per op
     def op(self, op: Operation) -> None:
         """The rules that look at one op: dominance, symbols, calls, returns, successors."""
-        self.dominance(op)
-        role = optable.info(op).role
-        if role == Role.CALL:
-            self.call(op)
-        elif role in _GLOBAL_ACCESS:
-            self.global_access(op, role)
-        elif role == Role.RETURN:
-            self.returned(op)
+        if op.operands:
+            self.dominance(op)
+        role = (op.row or optable.info(op)).role
+        if role in _CHECKED_ROLES:
+            if role == Role.CALL:
+                self.call(op)
+            elif role in _GLOBAL_ACCESS:
+                self.global_access(op, role)
+            elif role == Role.RETURN:
+                self.returned(op)
         if op.successors and not op.syntax.generic:
             # (the generic form's successor operands need the op's segment sizes)
             self.successors(op)
@@ -258,6 +261,7 @@ class _Verifier:
     def dominance(self, op: Operation) -> None:
         """`operand #i does not dominate this use` where that is plain to see."""
         graph_blocks = self.graph_blocks
+        positions = self.positions
         for i, value in enumerate(op.operands):
             if not isinstance(value, OpResult):
                 continue
@@ -277,7 +281,10 @@ class _Verifier:
                 user = up.parent.parent if up is not None and up.parent is not None else None
             if user is None:
                 continue
-            if self._position(block, definer) >= self._position(block, user):
+            at_definer = positions.get(definer)
+            if at_definer is None:
+                at_definer = self._position(block, definer)
+            if at_definer >= positions[user]:
                 where = "op in the same block" if user is op else "op in a parent region"
                 raise self.error(f"operand #{i} does not dominate this use", self.at(op),
                                  Note(f"operand defined here ({where})", self.at(definer)))
