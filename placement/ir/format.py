@@ -459,10 +459,13 @@ class CompiledSyntax:
     parsers: list[Callable[[Parser, OpState], None]] = field(default_factory=list)
     skim: bool = False  # source.skim
 
+    operand_names: tuple[str, ...] = ()  # the operand groups' names, in ODS order
+
     def __post_init__(self) -> None:
         self.parsers = [d.parse for d in self.directives
                         if not (isinstance(d, Literal) and d.spacing)]
         self.skim = self.source.skim
+        self.operand_names = tuple(d.name for d in self.operands)
 
     def parse(self, p: Parser, st: OpState) -> None:
         """Run the format over the parser's tokens."""

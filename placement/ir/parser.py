@@ -401,7 +401,12 @@ class Parser:
         if self.kinds[pos] != VALUE:
             got = self.texts[pos] or "end of file"
             raise self.error(f"expected SSA operand, found '{got}'")
-        value = self._lookup(self.texts[pos], self.starts[pos])
+        name = self.texts[pos]
+        found = self.scopes[-1].values.get(name)  # (`_lookup` of a one-result name here)
+        if isinstance(found, Value):
+            self.pos = pos + 1
+            return found
+        value = self._lookup(name, self.starts[pos])
         self.pos = pos + 1
         return value
 
@@ -901,8 +906,7 @@ class Parser:
         segments: list[int] = []
         bound, written_types = st.operands, st.types
         operands = op.operands
-        for decl in fmt.operands:
-            name = decl.name
+        for name in fmt.operand_names:
             values = bound.get(name, _NONE)
             group_start[name] = len(operands)
             segments.append(len(values))
@@ -916,8 +920,8 @@ class Parser:
                     operands.extend(values)
                 continue
             if len(written) != len(values):
-                at = st.operand_offsets.get(decl.name) or [written[0][1] if written else
-                                                           op.loc.offset]
+                at = st.operand_offsets.get(name) or [written[0][1] if written else
+                                                      op.loc.offset]
                 raise self.error_at(f"custom op '{op.name}' number of operands and types do "
                                     f"not match: got {len(values)} operands and "
                                     f"{len(written)} types", at[0])
