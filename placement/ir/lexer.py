@@ -298,6 +298,8 @@ def _int_fits(text: str, itype: str) -> bool:
     negative = text.startswith("-")
     digits = text[1:] if negative else text
     width = _INDEX_BITS if itype == "index" else int(itype.lstrip("su")[1:])
+    if width >= 32 and len(digits) <= 9 and digits.isdigit() and digits.isascii():
+        return not negative or int(digits) != 0  # (below 2^30: fits any 32-bit or wider)
     value = _bounded_int(digits, width)
     if value is None or value.bit_length() > width:
         return False

@@ -207,8 +207,16 @@ class _Verifier:
                         yield child, scopes
                     for res in child.results:
                         name = res.name
-                        if name and ("#" not in name or not name.partition("#")[2].strip("0")):
-                            self._define(res, outer, here)
+                        if not name:
+                            continue
+                        if "#" in name:
+                            if name.partition("#")[2].strip("0"):
+                                continue
+                        elif not outer:  # (`_define` without enclosing scopes)
+                            if name not in here:
+                                here[name] = res
+                            continue
+                        self._define(res, outer, here)
 
     def _define(self, value: Value, outer: list[dict[str, Value]],
                 here: dict[str, Value]) -> None:
