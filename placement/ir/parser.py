@@ -61,6 +61,7 @@ T = TypeVar("T")
 _NONE: list[Value] = []
 _NOT_TYPES = frozenset(("attributes", "to", "in", "as"))
 _VALUE_STARTS = frozenset((HASH, BANG, BARE, STRING, NUMBER, SYMBOL))
+_WORDS = (PUNCT, BARE)  # the kinds `at` accepts
 _ANY_ATTRIBUTE_STARTS = frozenset((HASH, STRING, NUMBER, SYMBOL, BARE))
 _ONE_TOKEN_TYPES: dict[str, str] = {}  # a one-token value's text -> `normalize` of it
 # An op name as written -> its full name and compiled custom form (`placement.ops`).
@@ -174,18 +175,20 @@ class Parser:
 
     def accept(self, text: str) -> bool:
         """Consume the current token if it is `text`."""
-        if self.at(text):
-            self.pos += 1
+        pos = self.pos
+        if self.texts[pos] == text and self.kinds[pos] in _WORDS:  # (`at`, inlined)
+            self.pos = pos + 1
             return True
         return False
 
     def expect(self, text: str) -> int:
         """Consume `text` or raise a located error."""
-        if not self.at(text):
-            got = self.texts[self.pos] or "end of file"
-            raise self.error(f"expected '{text}', found '{got}'")
-        self.pos += 1
-        return self.pos - 1
+        pos = self.pos
+        if self.texts[pos] == text and self.kinds[pos] in _WORDS:  # (`at`, inlined)
+            self.pos = pos + 1
+            return pos
+        got = self.texts[pos] or "end of file"
+        raise self.error(f"expected '{text}', found '{got}'")
 
     def at_value(self) -> bool:
         """Whether the current token is an SSA value use."""
