@@ -8,8 +8,8 @@ attributes, types) whether or not the project knows the op. What an op *means* l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 # A symbol MLIR prints bare (`@name`); any other name prints quoted (`@"w_#x<@d>"`).
@@ -79,7 +79,11 @@ class OpResult(Value):
 
     def __init__(self, owner: Operation, index: int, type: str, name: str,
                  loc: Location | None) -> None:
-        super().__init__(type, name, loc)
+        # (Value.__init__ inlined: the parser makes one per result)
+        self.type = type
+        self.name = name
+        self.uses: list[Use] = []
+        self.loc = loc
         self.owner = owner
         self.index = index
 
@@ -91,7 +95,10 @@ class BlockArgument(Value):
 
     def __init__(self, owner: Block, index: int, type: str, name: str,
                  loc: Location | None) -> None:
-        super().__init__(type, name, loc)
+        self.type = type
+        self.name = name
+        self.uses: list[Use] = []
+        self.loc = loc
         self.owner = owner
         self.index = index
 
@@ -266,6 +273,40 @@ class Region:
     def entry(self) -> Block | None:
         """The entry block, if the region has any blocks."""
         return self.blocks[0] if self.blocks else None
+
+
+def _constructor(cls: type, *params: str) -> Callable[..., Any]:
+    """A fast positional constructor of the (non-frozen) dataclass `cls`: the `params` fields
+    as given, every other field at its default, as `cls(...)` sets them (a list or dict
+    factory as a literal). For the parser, which makes one op and one SyntaxInfo per op."""
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = [f"def new({', '.join(params)}):", "    obj = _new(_cls)"]
+    for f in fields(cls):
+        if f.name in params:
+            value = f.name
+        elif f.default_factory is list:
+            value = "[]"
+        elif f.default_factory is dict:
+            value = "{}"
+        elif f.default_factory is not MISSING:
+            env[f"_f_{f.name}"] = f.default_factory
+            value = f"_f_{f.name}()"
+        elif f.default is not MISSING:
+            env[f"_d_{f.name}"] = f.default
+            value = f"_d_{f.name}"
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name} has no default")
+        lines.append(f"    obj.{f.name} = {value}")
+    lines.append("    return obj")
+    exec("\n".join(lines), env)  # (code built from the class's own fields)
+    return env["new"]
+
+
+# `new_operation(name, loc, syntax)` is `Operation(name, loc, syntax=syntax)`;
+# `new_syntax(start)` is `SyntaxInfo(start=start)`.
+new_operation: Callable[[str, Location, SyntaxInfo], Operation] = _constructor(
+    Operation, "name", "loc", "syntax")
+new_syntax: Callable[[int], SyntaxInfo] = _constructor(SyntaxInfo, "start")
 
 
 def add_use(op: Operation, value: Value) -> None:

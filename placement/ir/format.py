@@ -14,7 +14,8 @@ parser and the IR printer derive from the same description. Op-specific custom s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from placement.ir.core import symbol_of, symbol_ref
@@ -122,8 +123,9 @@ class Literal(Directive):
     def parse(self, p: Parser, st: OpState) -> None:
         if self.spacing:
             return
-        if p.texts[p.pos] == self.text and p.kinds[p.pos] in ("punct", "bare"):
-            p.pos += 1
+        pos = p.pos
+        if p.texts[pos] == self.text and p.kinds[pos] in ("punct", "bare"):
+            p.pos = pos + 1
             return
         p.expect(self.text)
 
@@ -145,10 +147,11 @@ class OperandRef(Directive):
 
     def __init__(self, decl: Decl) -> None:
         self.decl = decl
+        self.single = decl.kind == "single"
 
     def parse(self, p: Parser, st: OpState) -> None:
         name = self.decl.name
-        if self.decl.kind == "single" and name not in st.operands:
+        if self.single and name not in st.operands:
             st.operand_offsets[name] = [p.starts[p.pos]]
             st.operands[name] = [p.parse_operand()]
             return
@@ -221,9 +224,10 @@ class TypeRef(Directive):
         self.name = name
         self.kind = kind
         self.is_result = is_result
+        self.single = kind == "single"
 
     def parse(self, p: Parser, st: OpState) -> None:
-        if self.kind == "single" and self.name not in st.types:
+        if self.single and self.name not in st.types:
             ty = p.parse_type()
             st.types[self.name] = [(ty, p.last_offset)]
             return
@@ -360,6 +364,13 @@ class Group(Directive):
         i = elements.index(self.first)
         self.dims_group = isinstance(self.first, Literal) and self.first.text == "{" and \
             i + 1 < len(elements) and isinstance(elements[i + 1], OperandRef)
+        # For `parse`: the literal the group starts with (when that decides), the literal an
+        # absent group would have started with, and the parse methods.
+        self.first_text = self.first.text if isinstance(self.first, Literal) and \
+            not self.first.spacing and not self.dims_group else None
+        self.absent_literal = self.first.first_literal()
+        self.element_parsers = [e.parse for e in elements]
+        self.otherwise_parsers = [e.parse for e in otherwise]
 
     def _first(self) -> Directive:
         return self.first
@@ -370,14 +381,19 @@ class Group(Directive):
         return self.first.can_start(p, st)
 
     def parse(self, p: Parser, st: OpState) -> None:
-        first = self.first
-        if self._starts(p, st):
-            for element in self.elements:
-                element.parse(p, st)
+        text = self.first_text
+        if text is not None:
+            pos = p.pos
+            starts = p.texts[pos] == text and p.kinds[pos] in ("punct", "bare")
+        else:
+            starts = self._starts(p, st)
+        if starts:
+            for parse in self.element_parsers:
+                parse(p, st)
             return
-        p.absent_group(first.first_literal())
-        for element in self.otherwise:
-            element.parse(p, st)
+        p.absent_group(self.absent_literal)
+        for parse in self.otherwise_parsers:
+            parse(p, st)
 
     def can_start(self, p: Parser, st: OpState) -> bool:
         return self._starts(p, st)
@@ -439,11 +455,22 @@ class CompiledSyntax:
     # fills `symbols` and `tied` from its properties through these).
     symbol_attrs: tuple[tuple[str, str], ...] = ()
     tied_group: str | None = None
+    # The directives' parse methods, spacing literals left out (they parse nothing).
+    parsers: list[Callable[[Parser, OpState], None]] = field(default_factory=list)
+    skim: bool = False  # source.skim
+
+    operand_names: tuple[str, ...] = ()  # the operand groups' names, in ODS order
+
+    def __post_init__(self) -> None:
+        self.parsers = [d.parse for d in self.directives
+                        if not (isinstance(d, Literal) and d.spacing)]
+        self.skim = self.source.skim
+        self.operand_names = tuple(d.name for d in self.operands)
 
     def parse(self, p: Parser, st: OpState) -> None:
         """Run the format over the parser's tokens."""
-        for directive in self.directives:
-            directive.parse(p, st)
+        for parse in self.parsers:
+            parse(p, st)
 
     def print(self, out: Out, st: PrintState) -> None:
         """Print an op through the format."""

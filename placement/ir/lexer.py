@@ -16,6 +16,8 @@ import re
 import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, repeat
+from operator import eq, itemgetter
 
 from placement.diagnostics import PlacementError
 
@@ -53,6 +55,46 @@ _TOKEN_RE = re.compile(_TOKEN_PATTERN, re.VERBOSE)
 _SPLIT_TOKEN_RE = re.compile(_TOKEN_PATTERN.replace(_ANGLE, ""), re.VERBOSE)
 
 
+def _piece_pattern(pattern: str) -> re.Pattern[str]:
+    """The token pattern without groups and without `bad`, most frequent tokens first, each
+    token taking the whitespace after it: its `findall` (after the leading whitespace) lists
+    every token and comment of a text `_TOKEN_RE` reads without a bad character, each with
+    the whitespace that follows (each token starts with a character no other alternative
+    starts with, except `//` and `!x`, kept before `/` and `!`)."""
+    alts = {}
+    for alt in pattern.strip().split("\n  | "):
+        m = re.fullmatch(r"\(\?P<(\w+)>(.*)\)", alt.strip(), re.S)
+        assert m is not None, alt
+        alts[m.group(1)] = m.group(2)
+    # One scan for a bare word (the two spellings share the leading identifier).
+    dotted, _, plain = alts["bare"].partition("|")
+    assert dotted == r"[A-Za-z_][\w$]*\.[\w$.]*" and plain.startswith(r"[A-Za-z_][\w$]*")
+    alts["bare"] = r"[A-Za-z_][\w$]*(?:\.[\w$.]*|" + (plain[len(r"[A-Za-z_][\w$]*"):] or
+                                                    "") + ")"
+    order = ("value", "bare", "comment", "bang", "punct", "number", "hash", "symbol", "string",
+             "caret")
+    assert set(order) == set(alts) - {"bad", "ws"}
+    ws = alts["ws"]
+    assert ws.endswith("]+")
+    return re.compile("(?:" + "|".join(f"(?:{alts[k]})" for k in order) + ")" + ws[:-1] + "*")
+
+
+_PIECE_RE = _piece_pattern(_TOKEN_PATTERN)
+_SPLIT_PIECE_RE = _piece_pattern(_TOKEN_PATTERN.replace(_ANGLE, ""))
+# A piece's kind from its first character (None: whitespace); `/` and a lone `!` are fixed
+# up afterwards.
+_KIND_OF: dict[str, str | None] = {c: None for c in " \t\r\f\v\n"}
+_KIND_OF.update({c: "number" for c in "0123456789"})
+_KIND_OF.update({c: "bare" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"})
+_KIND_OF.update({c: "punct" for c in "(){}[]<>,=:*?+-|&~;."})
+_KIND_OF.update({'"': "string", "%": "value", "@": "symbol", "^": "caret", "#": "hash",
+                 "!": "bang", "/": "/"})
+_SLASH = "/"  # the kind of a `/` piece until it is told apart from a comment
+_SPACE = " \t\r\f\v\n"
+_COMMENT_RE = re.compile(r"//[^\n\r]*")
+_FIRST = itemgetter(0)
+
+
 @dataclass(slots=True)
 class Tokens:
     """Parallel arrays of token kinds, texts and start offsets, ending with an EOF token."""
@@ -81,11 +123,10 @@ def normalize(text: str) -> str:
     `->`, `value : type` (but `key:` after `<` tight: `readonly:tensor<..>`, `array<i32: 1>`),
     none before `<` or around `::`, elsewhere one space where the text has any. Strings are
     kept as written. Text already spelled so is returned unchanged."""
-    if _NEEDS_NORM_RE.search(text) is None:
-        return text
     out = _norm_cache.get(text)
     if out is None:
-        out = _norm_cache[text] = _normalize(text)
+        out = text if _NEEDS_NORM_RE.search(text) is None else _normalize(text)
+        _norm_cache[text] = out
     return out
 
 
@@ -151,6 +192,44 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
 
     With `split_angles`, flat angle groups are tokenized piece by piece too (`tensor`, `<`, ...).
     """
+    # One `findall` lists the pieces (a token or comment with the whitespace after it); the
+    # offsets, texts and kinds are whole-list operations. Pieces that do not tile the source
+    # mean a bad character: `_tokenize_slow` then finds it (the first one is reported).
+    lead = len(source) - len(source.lstrip(_SPACE))
+    pieces = (_SPLIT_PIECE_RE if split_angles else _PIECE_RE).findall(source, lead)
+    starts = list(accumulate(map(len, pieces), initial=lead))
+    if starts.pop() != len(source):
+        return _tokenize_slow(source, filename, split_angles)
+    try:
+        kinds: list[str | None] = list(map(_KIND_OF.__getitem__, map(_FIRST, pieces)))
+    except KeyError:  # a number in other digits than 0-9 (`\d`): read match by match
+        return _tokenize_slow(source, filename, split_angles)
+    texts = list(map(str.rstrip, pieces, repeat(_SPACE)))  # (no token ends in whitespace)
+    comments: list[tuple[int, int]] = []
+    if "/" in source:
+        for i in compress(range(len(pieces)), map(eq, kinds, repeat(_SLASH))):
+            if texts[i] == "/":
+                kinds[i] = PUNCT
+            else:
+                kinds[i] = None
+                comment = _COMMENT_RE.match(source, starts[i])
+                assert comment is not None
+                comments.append((starts[i], comment.end()))
+        if comments:
+            texts = list(compress(texts, kinds))
+            starts = list(compress(starts, kinds))
+            kinds = list(filter(None, kinds))
+    if "!" in texts:  # a lone `!` is punctuation
+        for i in compress(range(len(texts)), map(eq, texts, repeat("!"))):
+            kinds[i] = PUNCT
+    kinds.append(EOF)
+    texts.append("")
+    starts.append(len(source))
+    return Tokens(kinds, texts, starts, comments)  # type: ignore[arg-type]
+
+
+def _tokenize_slow(source: str, filename: str, split_angles: bool) -> Tokens:
+    """`tokenize` match by match (raises at the first bad character)."""
     toks = Tokens()
     kinds, texts, starts = toks.kinds, toks.texts, toks.starts
     pattern = _SPLIT_TOKEN_RE if split_angles else _TOKEN_RE
@@ -219,6 +298,8 @@ def _int_fits(text: str, itype: str) -> bool:
     negative = text.startswith("-")
     digits = text[1:] if negative else text
     width = _INDEX_BITS if itype == "index" else int(itype.lstrip("su")[1:])
+    if width >= 32 and len(digits) <= 9 and digits.isdigit() and digits.isascii():
+        return not negative or int(digits) != 0  # (below 2^30: fits any 32-bit or wider)
     value = _bounded_int(digits, width)
     if value is None or value.bit_length() > width:
         return False

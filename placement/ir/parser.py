@@ -32,9 +32,11 @@ from placement.ir.core import (
     Operation,
     OpResult,
     Region,
-    SyntaxInfo,
+    Use,
     Value,
     add_use,
+    new_operation,
+    new_syntax,
     symbol_of,
 )
 from placement.ir.format import CompiledSyntax, OpState
@@ -57,6 +59,13 @@ from placement.ir.lexer import (
 
 T = TypeVar("T")
 _NONE: list[Value] = []
+_NOT_TYPES = frozenset(("attributes", "to", "in", "as"))
+_VALUE_STARTS = frozenset((HASH, BANG, BARE, STRING, NUMBER, SYMBOL))
+_WORDS = (PUNCT, BARE)  # the kinds `at` accepts
+_ANY_ATTRIBUTE_STARTS = frozenset((HASH, STRING, NUMBER, SYMBOL, BARE))
+_ONE_TOKEN_TYPES: dict[str, str] = {}  # a one-token value's text -> `normalize` of it
+# An op name as written -> its full name and compiled custom form (`placement.ops`).
+_CUSTOM_FORMS: dict[str, tuple[str, CompiledSyntax | None]] = {}
 _OPEN = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _CLOSE = {")", "]", "}", ">"}
 
@@ -129,11 +138,13 @@ class Parser:
         self.alias_types: dict[str, str] = {}  # `#a = value : T`: the type of alias #a
         self.module = Module(root=Operation("builtin.module", self._loc(0)), source=source,
                              filename=filename, comments=self.comments)
+        self.type_aliases = self.module.type_aliases
 
     # ---------------------------------------------------------------- tokens
     def _loc(self, offset: int) -> Location:
-        line = bisect_right(self.line_starts, offset)
-        return Location(self.filename, line, offset - self.line_starts[line - 1] + 1, offset)
+        line_starts = self.line_starts
+        line = bisect_right(line_starts, offset)
+        return Location(self.filename, line, offset - line_starts[line - 1] + 1, offset)
 
     def error(self, message: str, tok: int | None = None) -> PlacementError:
         """A located error at token `tok` (default: the current token, or, as MLIR does, just
@@ -164,18 +175,20 @@ class Parser:
 
     def accept(self, text: str) -> bool:
         """Consume the current token if it is `text`."""
-        if self.at(text):
-            self.pos += 1
+        pos = self.pos
+        if self.texts[pos] == text and self.kinds[pos] in _WORDS:  # (`at`, inlined)
+            self.pos = pos + 1
             return True
         return False
 
     def expect(self, text: str) -> int:
         """Consume `text` or raise a located error."""
-        if not self.at(text):
-            got = self.texts[self.pos] or "end of file"
-            raise self.error(f"expected '{text}', found '{got}'")
-        self.pos += 1
-        return self.pos - 1
+        pos = self.pos
+        if self.texts[pos] == text and self.kinds[pos] in _WORDS:  # (`at`, inlined)
+            self.pos = pos + 1
+            return pos
+        got = self.texts[pos] or "end of file"
+        raise self.error(f"expected '{text}', found '{got}'")
 
     def at_value(self) -> bool:
         """Whether the current token is an SSA value use."""
@@ -240,7 +253,13 @@ class Parser:
 
     def _value_text(self, i: int, j: int) -> str:
         """The attribute or type value of tokens [i, j), as MLIR spells it (`normalize`)."""
-        return normalize(self.texts[i] if j == i + 1 else self._text(i, j))
+        if j == i + 1:
+            text = self.texts[i]
+            norm = _ONE_TOKEN_TYPES.get(text)
+            if norm is None:
+                norm = _ONE_TOKEN_TYPES[text] = normalize(text)
+            return norm
+        return normalize(self._text(i, j))
 
     def _value_end(self, i: int) -> int:
         """Index past one attribute or type value starting at token i."""
@@ -251,12 +270,12 @@ class Parser:
             if texts[i] == "(" and self._is(j, "->"):  # function type
                 return self._value_end(j + 1)
             return j
-        if k in (HASH, BANG, BARE, STRING, NUMBER, SYMBOL) or (
-                k == PUNCT and texts[i] == "-" and kinds[i + 1] == NUMBER):
+        if k in _VALUE_STARTS or (k == PUNCT and texts[i] == "-" and kinds[i + 1] == NUMBER):
             j = i + 2 if k == PUNCT else i + 1
-            while self._is(j, "::") and kinds[j + 1] in (SYMBOL, STRING):
+            # (a `::` or `<` token text is punctuation: no other kind spells it)
+            while texts[j] == "::" and kinds[j + 1] in (SYMBOL, STRING):
                 j += 2
-            if self._is(j, "<") and k != NUMBER:
+            if texts[j] == "<" and k != NUMBER:
                 j = self._skip_balanced(j)
             return j
         got = texts[i] or "end of file"
@@ -265,7 +284,8 @@ class Parser:
     def _typed_end(self, i: int) -> int:
         """Index past an attribute value with its optional `: type`."""
         j = self._value_end(i)
-        if self._is(j, ":") and not self._is(i, "["):
+        texts = self.texts
+        if texts[j] == ":" and texts[i] != "[":
             return self._value_end(j + 1)
         return j
 
@@ -277,16 +297,20 @@ class Parser:
         """One type, as (alias-resolved) text."""
         i = self.pos
         k = self.kinds[i]
-        if (k == BANG or k == BARE) and self.texts[i + 1] not in ("<", "::"):
+        texts = self.texts
+        if (k == BANG or k == BARE) and texts[i + 1] not in ("<", "::"):
             # A one-token type (`!stream.timepoint`, `tensor<4xi32>`, `index`).
+            text = texts[i]
+            if k == BARE and text in _NOT_TYPES:
+                raise self.error(f"expected a type, found '{text}'")
             self.pos = i + 1
             self.last_offset = self.starts[i]
-            text = self.texts[i]
-            if k == BARE and text in ("attributes", "to", "in", "as"):
-                self.pos = i
-                raise self.error(f"expected a type, found '{text}'")
-            text = normalize(text)
-            return self.module.type_aliases.get(text) and self.module.resolve_type(text) or text
+            norm = _ONE_TOKEN_TYPES.get(text)
+            if norm is None:
+                norm = _ONE_TOKEN_TYPES[text] = normalize(text)
+            if self.type_aliases and self.type_aliases.get(norm):
+                return self.module.resolve_type(norm)
+            return norm
         if not self.at_type():
             got = self.texts[i] or "end of file"
             raise self.error(f"expected a type, found '{got}'")
@@ -321,6 +345,32 @@ class Parser:
     def parse_attribute(self, kind: str) -> tuple[str, str | None]:
         """An attribute value of `kind` as text, plus the type of a typed attribute."""
         i = self.pos
+        if kind == "typed" or kind == "any":
+            # (inlined: at_attribute, _value_end and _value_text of a one-token value)
+            kinds, texts = self.kinds, self.texts
+            k = kinds[i]
+            if k in _ANY_ATTRIBUTE_STARTS and texts[i + 1] not in ("::", "<"):
+                end = i + 1
+                text = texts[i]
+                norm = _ONE_TOKEN_TYPES.get(text)
+                if norm is None:
+                    norm = _ONE_TOKEN_TYPES[text] = normalize(text)
+                if kind == "any":
+                    self.pos = end
+                    return norm, None
+                if texts[end] == ":":  # the text is the value with its type
+                    end = self._value_end(end + 1)
+                    type_text = self._value_text(i + 2, end)
+                    value_type = self.module.resolve_type(type_text)
+                    self.pos = end
+                    if end == i + 3 and "->" not in text and "->" not in texts[i + 2]:
+                        # `normalize` of `v : T` (two one-token values), piece by piece: the
+                        # colon is spaced, and neither side has a `->` that `normalize` would
+                        # leave as written when alone.
+                        return norm + " : " + type_text, value_type
+                    return self._value_text(i, end), value_type
+                self.pos = end
+                return norm, self.alias_types.get(norm) or _implied_type(norm)
         if not self.at_attribute(kind):
             got = self.texts[i] or "end of file"
             raise self.error(f"expected an attribute value, found '{got}'")
@@ -350,11 +400,17 @@ class Parser:
 
     def parse_operand(self) -> Value:
         """One `%value` use."""
-        if self.kinds[self.pos] != VALUE:
-            got = self.texts[self.pos] or "end of file"
+        pos = self.pos
+        if self.kinds[pos] != VALUE:
+            got = self.texts[pos] or "end of file"
             raise self.error(f"expected SSA operand, found '{got}'")
-        value = self._lookup(self.texts[self.pos], self.starts[self.pos])
-        self.pos += 1
+        name = self.texts[pos]
+        found = self.scopes[-1].values.get(name)  # (`_lookup` of a one-result name here)
+        if isinstance(found, Value):
+            self.pos = pos + 1
+            return found
+        value = self._lookup(name, self.starts[pos])
+        self.pos = pos + 1
         return value
 
     def parse_arg_decl(self, with_type: bool = True) -> ArgDecl:
@@ -377,15 +433,18 @@ class Parser:
 
     def at_dims(self) -> bool:
         """Whether a `{%a, %b}` (or `{}`) dims/size list starts here (not a region)."""
-        if not self.at("{"):
+        texts = self.texts
+        j = self.pos
+        if texts[j] != "{":  # (punctuation texts are spelled by no other token kind)
             return False
-        j = self.pos + 1
-        if self._is(j, "}"):
+        j += 1
+        if texts[j] == "}":
             return True
-        while self.kinds[j] == VALUE:
-            if self._is(j + 1, "}"):
+        kinds = self.kinds
+        while kinds[j] == VALUE:
+            if texts[j + 1] == "}":
                 return True
-            if not self._is(j + 1, ","):
+            if texts[j + 1] != ",":
                 return False
             j += 2
         return False
@@ -405,12 +464,16 @@ class Parser:
 
     def skip_loc(self) -> None:
         """Skip a trailing `loc(...)`."""
-        if self.texts[self.pos] == "loc" and self._is(self.pos + 1, "("):
-            self.pos = self._skip_balanced(self.pos + 1)
+        pos = self.pos
+        if self.texts[pos] == "loc" and self.texts[pos + 1] == "(":
+            self.pos = self._skip_balanced(pos + 1)
 
     # ---------------------------------------------------------------- scopes
     def _lookup(self, name: str, offset: int) -> Value:
-        base, _, idx = name.partition("#")
+        if "#" in name:
+            base, _, idx = name.partition("#")
+        else:
+            base, idx = name, ""
         for scope in reversed(self.scopes):
             found = scope.values.get(base)
             if found is not None:
@@ -451,13 +514,15 @@ class Parser:
 
     def _define(self, name: str, value: Value | list[Value], offset: int) -> None:
         scope = self.scopes[-1]
-        if name in scope.values:
-            prior = scope.values[name]
+        prior = scope.values.get(name)
+        if prior is not None:
             first = prior[0] if isinstance(prior, list) else prior
             raise NotedError(f"redefinition of SSA value '{name}'", self.filename, self.source,
                              offset, "previously defined here",
                              first.loc.offset if first.loc is not None else offset)
         scope.values[name] = value
+        if not scope.forward:
+            return
         values = value if isinstance(value, list) else [value]
         for i, v in enumerate(values):
             for key in ((name, f"{name}#{i}") if i == 0 else (f"{name}#{i}",)):
@@ -564,24 +629,29 @@ class Parser:
     # ---------------------------------------------------------------- ops
     def _result_names(self) -> list[tuple[str, int, int]]:
         out: list[tuple[str, int, int]] = []
+        kinds, texts = self.kinds, self.texts
         while True:
-            if self.kinds[self.pos] != VALUE:
+            pos = self.pos
+            if kinds[pos] != VALUE:
                 raise self.error("expected SSA result name")
-            name = self.texts[self.pos]
+            name = texts[pos]
             if "#" in name:
                 raise self.error("result names cannot carry a result number")
-            off = self.starts[self.pos]
-            self.pos += 1
+            off = self.starts[pos]
+            self.pos = pos = pos + 1
             count = 1
-            if self.at(":"):
+            if texts[pos] == ":" and kinds[pos] == PUNCT:
                 self.pos += 1
                 count = self._result_count()
+                pos = self.pos
             out.append((name, count, off))
-            if not self.accept(","):
-                break
-        if not self.accept("="):
+            if texts[pos] == "," and kinds[pos] == PUNCT:
+                self.pos = pos + 1
+                continue
+            if texts[pos] == "=" and kinds[pos] == PUNCT:
+                self.pos = pos + 1
+                return out
             raise self.error("expected '=' after SSA name")
-        return out
 
     def _result_count(self) -> int:
         """The N of `%x:N` (decimal or hex, 1 to 2^64-1, as MLIR reads it)."""
@@ -606,41 +676,63 @@ class Parser:
         if n_results and (n_results > 1 or result_names[0][1] != 1):
             n_results = sum(c for _, c, _ in result_names)
         if k == STRING:
-            op = Operation(texts[name_tok][1:-1], self._loc(start),
-                           syntax=SyntaxInfo(start=start, generic=True))
+            syntax = new_syntax(start)
+            syntax.generic = True
+            op = new_operation(texts[name_tok][1:-1], self._loc(start), syntax)
             op.parent = block
             op.syntax.name_end = self._end_of(name_tok)
             self.pos += 1
             types = self._parse_generic_body(op)
         elif k == BARE:
-            name = optable.canonical_name(texts[name_tok])
-            fmt = optable.syntax_of(name)
+            found = _CUSTOM_FORMS.get(texts[name_tok])
+            if found is None:
+                name = optable.canonical_name(texts[name_tok])
+                found = _CUSTOM_FORMS[texts[name_tok]] = (name, optable.syntax_of(name))
+            name, fmt = found
             if fmt is None:
                 if self.skimming:
                     raise _Unknown(name)
                 raise self.error(
                     f"custom op '{texts[name_tok]}' is unknown to placement; print the module "
                     "with 'iree-opt --mlir-print-op-generic'", name_tok)
-            op = Operation(name, self._loc(start), syntax=SyntaxInfo(start=start))
+            syntax = new_syntax(start)
+            line_starts = self.line_starts
+            line = bisect_right(line_starts, start)
+            op = new_operation(name, Location(self.filename, line,
+                                              start - line_starts[line - 1] + 1, start), syntax)
             op.parent = block
-            op.syntax.name_end = self._end_of(name_tok)
+            syntax.name_end = self.starts[name_tok] + len(texts[name_tok])
             self.pos += 1
-            types = self._parse_custom(op, fmt, n_results)
+            # (_parse_custom, inlined)
+            st = OpState(op, n_results, fmt.skim)
+            for parse in fmt.parsers:
+                parse(self, st)
+            types = self._resolve(op, fmt, st)
         else:
             got = texts[name_tok] or "end of file"
             raise self.error(f"expected an operation name, found '{got}'")
-        self.skip_loc()
+        pos = self.pos
+        if texts[pos] == "loc" and texts[pos + 1] == "(":
+            self.pos = pos = self._skip_balanced(pos + 1)
         if not result_names and types:
             result_names = [("", len(types), start)]
         if len(types) != n_results and result_names and result_names[0][0]:
             raise self.error_at(f"operation defines {len(types)} results but was provided "
                                 f"{n_results} to bind", start)
-        self._make_results(op, result_names, types)
-        op.syntax.end = self._end_of(self.pos - 1)
+        if result_names:
+            self._make_results(op, result_names, types)
+        op.syntax.end = self.starts[pos - 1] + len(texts[pos - 1])
         return op
 
     def _make_results(self, op: Operation, names: list[tuple[str, int, int]],
                       types: list[str]) -> None:
+        if len(names) == 1 and names[0][1] == 1 and names[0][0]:  # `%x = ...`
+            name, _, off = names[0]
+            res = OpResult(op, 0, types[0], name,
+                           op.loc if off == op.loc.offset else self._loc(off))
+            op.results.append(res)
+            self._define(name, res, off)
+            return
         i = 0
         for name, count, off in names:
             group = []
@@ -753,10 +845,14 @@ class Parser:
     # ---------------------------------------------------------------- attribute dicts
     def parse_optional_attr_dict(self, op: Operation, keyword: bool) -> None:
         """`{...}` (or `attributes {...}`) if present; records where a new one would go."""
-        if self.pos == self.absent_brace and not keyword:
-            op.syntax.dict_needs_generic = True
-        op.syntax.attr_anchor = (self._end_of(self.pos - 1), keyword)
+        pos = self.pos
+        syntax = op.syntax
+        if pos == self.absent_brace and not keyword:
+            syntax.dict_needs_generic = True
+        syntax.attr_anchor = (self.starts[pos - 1] + len(self.texts[pos - 1]), keyword)
         if keyword:
+            if self.texts[pos] != "attributes":
+                return
             if self.at("attributes"):
                 op.syntax.attr_keyword = self.offset()
                 self.pos += 1
@@ -802,8 +898,9 @@ class Parser:
 
     # ---------------------------------------------------------------- custom form
     def _parse_custom(self, op: Operation, fmt: CompiledSyntax, n_results: int) -> list[str]:
-        st = OpState(op, n_results=n_results, skim=fmt.source.skim)
-        fmt.parse(self, st)
+        st = OpState(op, n_results, fmt.skim)
+        for parse in fmt.parsers:
+            parse(self, st)
         return self._resolve(op, fmt, st)
 
     def _resolve(self, op: Operation, fmt: CompiledSyntax, st: OpState) -> list[str]:
@@ -811,27 +908,40 @@ class Parser:
         group_start: dict[str, int] = {}
         segments: list[int] = []
         bound, written_types = st.operands, st.types
-        for decl in fmt.operands:
-            name = decl.name
+        operands = op.operands
+        for name in fmt.operand_names:
             values = bound.get(name, _NONE)
-            group_start[name] = len(op.operands)
+            group_start[name] = len(operands)
             segments.append(len(values))
             written = written_types.get(name)
             if written is None:
-                for value in values:
-                    add_use(op, value)
+                if values:
+                    n = len(operands)
+                    for value in values:
+                        value.uses.append(Use(op, n))
+                        n += 1
+                    operands.extend(values)
                 continue
             if len(written) != len(values):
-                at = st.operand_offsets.get(decl.name) or [written[0][1] if written else
-                                                           op.loc.offset]
+                at = st.operand_offsets.get(name) or [written[0][1] if written else
+                                                      op.loc.offset]
                 raise self.error_at(f"custom op '{op.name}' number of operands and types do "
                                     f"not match: got {len(values)} operands and "
                                     f"{len(written)} types", at[0])
-            offsets = st.operand_offsets[decl.name]
+            offsets = st.operand_offsets[name]
+            if len(values) == 1 and len(offsets) == 1:  # (the loop below for one value)
+                value = values[0]
+                ty = written[0][0]
+                if value.type != ty:
+                    self.check_type(value, ty, offsets[0])
+                value.uses.append(Use(op, len(operands)))
+                operands.append(value)
+                continue
             for value, (ty, _), off in zip(values, written, offsets, strict=True):
                 if value.type != ty:
                     self.check_type(value, ty, off)
-                add_use(op, value)
+                value.uses.append(Use(op, len(operands)))
+                operands.append(value)
         op.syntax.segments = segments
         for block, group, first, count in st.successors:
             total = len(st.operands.get(group, [])) - first if count < 0 else count
@@ -841,17 +951,22 @@ class Parser:
                 total = (min(later) if later else len(st.operands.get(group, []))) - first
             op.successors.append(block)
             op.successor_operands.append((group_start.get(group, 0) + first, total))
-        for regions in st.regions.values():
-            op.regions.extend(regions)
+        if st.regions:
+            for regions in st.regions.values():
+                op.regions.extend(regions)
         types: list[str] = []
-        for index, (_, tied_to) in sorted(st.tied.items()):
-            idx = next((i for i, v in enumerate(op.operands) if v is tied_to), None)
-            if idx is not None:
-                op.tied[index] = idx
+        if st.tied:
+            for index, (_, tied_to) in sorted(st.tied.items()):
+                idx = next((i for i, v in enumerate(op.operands) if v is tied_to), None)
+                if idx is not None:
+                    op.tied[index] = idx
         for decl in fmt.results:
-            written = st.types.get(decl.name)
+            written = written_types.get(decl.name)
             if written is not None:
-                types.extend(t for t, _ in written)
+                if len(written) == 1:
+                    types.append(written[0][0])
+                else:
+                    types.extend([t for t, _ in written])
                 continue
             rule = fmt.infer.get(decl.name)
             if rule is None and decl.kind == "variadic":
@@ -910,11 +1025,12 @@ class Parser:
             for name, ty, off in entry_args:
                 value = block.add_argument(ty, name, self._loc(off))
                 self._define(name, value, off)
+        kinds, texts = self.kinds, self.texts
         while True:
-            k = self.kinds[self.pos]
+            k = kinds[self.pos]
             if k == EOF:
                 raise self.error("expected '}' to close the region opened here", open_tok)
-            if self.at("}"):
+            if k == PUNCT and texts[self.pos] == "}":
                 self.pos += 1
                 break
             if k == CARET:

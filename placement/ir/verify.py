@@ -23,6 +23,7 @@ from placement.ops import Role
 _SYMBOL_TABLES = (Role.MODULE, Role.OBJECT)
 _GLOBAL_ACCESS = (Role.GLOBAL_LOAD, Role.GLOBAL_STORE, Role.GLOBAL_ADDRESS)
 _GRAPH_REGIONS = (Role.MODULE, Role.OBJECT)  # no dominance inside (MLIR graph regions)
+_CHECKED_ROLES = frozenset((Role.CALL, Role.RETURN) + _GLOBAL_ACCESS)  # rules of `op`
 
 
 class Signature:
@@ -138,7 +139,9 @@ class _Verifier:
         # The first definition of a name wins (the later ones are errors).
         named = ((symbol_name(op), op) for op in reversed(module.top_level_ops()))
         self.symbols = {name: op for name, op in named if name is not None}
-        self.positions: dict[int, dict[int, int]] = {}  # id(block) -> id(op) -> index
+        self.positions: dict[Operation, int] = {}  # op -> its index in its block
+        self.graph_blocks: dict[Block, bool] = {}  # block -> in a graph region (no dominance)
+        self.signatures: dict[Operation, Signature] = {}  # function -> `signature`
 
     def error(self, message: str, offset: int, *notes: Note) -> PlacementError:
         return PlacementError(message, self.module.filename, self.module.source, offset, notes)
@@ -193,53 +196,80 @@ class _Verifier:
         row = optable.info(op)
         isolated = row.isolated_from_above
         for region in op.regions:
-            scopes: list[dict[str, Value]] = [] if isolated else list(visible)
-            scopes.append({})
+            outer: list[dict[str, Value]] = [] if isolated else visible
+            here: dict[str, Value] = {}
+            scopes = outer + [here]
             for block in region.blocks:
                 for arg in block.arguments:
-                    self._define(arg, scopes)
+                    self._define(arg, outer, here)
                 for child in block.ops:
                     if child.regions:
                         yield child, scopes
                     for res in child.results:
-                        if res.name and not res.name.partition("#")[2].strip("0"):
-                            self._define(res, scopes)
+                        name = res.name
+                        if not name:
+                            continue
+                        if "#" in name:
+                            if name.partition("#")[2].strip("0"):
+                                continue
+                        elif not outer:  # (`_define` without enclosing scopes)
+                            if name not in here:
+                                here[name] = res
+                            continue
+                        self._define(res, outer, here)
 
-    def _define(self, value: Value, scopes: list[dict[str, Value]]) -> None:
-        name = value.name.partition("#")[0]
+    def _define(self, value: Value, outer: list[dict[str, Value]],
+                here: dict[str, Value]) -> None:
+        name = value.name
+        if "#" in name:
+            name = name.partition("#")[0]
         if not name:
             return
-        for scope in scopes[:-1]:
+        for scope in outer:
             first = scope.get(name)
             if first is not None and first.loc is not None and value.loc is not None:
                 raise self.error(f"redefinition of SSA value '{name}'", value.loc.offset,
                                  Note("previously defined here", first.loc.offset))
-        scopes[-1].setdefault(name, value)
+        if name not in here:
+            here[name] = value
 
     # ------------------------------------------------------------------ per op
     def op(self, op: Operation) -> None:
         """The rules that look at one op: dominance, symbols, calls, returns, successors."""
-        self.dominance(op)
-        role = optable.info(op).role
-        if role == Role.CALL:
-            self.call(op)
-        elif role in _GLOBAL_ACCESS:
-            self.global_access(op, role)
-        elif role == Role.RETURN:
-            self.returned(op)
+        if op.operands:
+            self.dominance(op)
+        role = (op.row or optable.info(op)).role
+        if role in _CHECKED_ROLES:
+            if role == Role.CALL:
+                self.call(op)
+            elif role in _GLOBAL_ACCESS:
+                self.global_access(op, role)
+            elif role == Role.RETURN:
+                self.returned(op)
         if op.successors and not op.syntax.generic:
             # (the generic form's successor operands need the op's segment sizes)
             self.successors(op)
 
     def _position(self, block: Block, op: Operation) -> int:
-        table = self.positions.get(id(block))
-        if table is None:
-            table = {id(x): i for i, x in enumerate(block.ops)}
-            self.positions[id(block)] = table
-        return table[id(op)]
+        positions = self.positions
+        index = positions.get(op)
+        if index is None:
+            for i, x in enumerate(block.ops):
+                positions[x] = i
+            index = positions[op]
+        return index
+
+    def _in_graph_region(self, block: Block) -> bool:
+        assert block.parent is not None
+        holder = block.parent.parent
+        graph = holder is not None and optable.info(holder).role in _GRAPH_REGIONS
+        self.graph_blocks[block] = graph
+        return graph
 
     def dominance(self, op: Operation) -> None:
         """`operand #i does not dominate this use` where that is plain to see."""
+        graph_blocks = self.graph_blocks
+        positions = self.positions
         for i, value in enumerate(op.operands):
             if not isinstance(value, OpResult):
                 continue
@@ -247,16 +277,32 @@ class _Verifier:
             block = definer.parent
             if block is None or block.parent is None:
                 continue
-            holder = block.parent.parent
-            if holder is not None and optable.info(holder).role in _GRAPH_REGIONS:
+            graph = graph_blocks.get(block)
+            if graph is None:
+                graph = self._in_graph_region(block)
+            if graph:
                 continue
-            user = next(_ancestors_in(op, block), None)
+            # The ancestor of `op` (or `op` itself) that sits directly in `block`, if any.
+            user: Operation | None = op
+            while user is not None and user.parent is not block:
+                up = user.parent
+                user = up.parent.parent if up is not None and up.parent is not None else None
             if user is None:
                 continue
-            if self._position(block, definer) >= self._position(block, user):
+            at_definer = positions.get(definer)
+            if at_definer is None:
+                at_definer = self._position(block, definer)
+            if at_definer >= positions[user]:
                 where = "op in the same block" if user is op else "op in a parent region"
                 raise self.error(f"operand #{i} does not dominate this use", self.at(op),
                                  Note(f"operand defined here ({where})", self.at(definer)))
+
+    def _signature(self, func: Operation) -> Signature:
+        """`signature(func)`, once per function (the IR does not change while verifying)."""
+        sig = self.signatures.get(func)
+        if sig is None:
+            sig = self.signatures[func] = signature(func)
+        return sig
 
     def global_access(self, op: Operation, role: Role) -> None:
         """Global loads, stores and addresses name a `util.global`-like symbol."""
@@ -297,7 +343,7 @@ class _Verifier:
             # flow.call / stream.async.call also pass dims and sizes: which operands are the
             # callee's arguments is the op table's to say (not recorded yet).
             return
-        sig = signature(callee)
+        sig = self._signature(callee)
         inputs = [_type_of(v) for v in op.operands]
         results = [r.type for r in op.results]
         if sig.inputs is None:
@@ -322,7 +368,7 @@ class _Verifier:
         func = op.parent_op
         if func is None or optable.info(func).role != Role.FUNCTION:
             return
-        results = signature(func).results
+        results = self._signature(func).results
         if results is None:
             return
         if len(op.operands) != len(results):
@@ -350,10 +396,3 @@ class _Verifier:
                     raise self.error(f"type mismatch for bb argument #{j} of successor #{k}",
                                      self.at(op))
 
-
-def _ancestors_in(op: Operation, block: Block) -> Iterator[Operation]:
-    """The ancestor of `op` (or `op` itself) that sits directly in `block`, if any."""
-    for x in op.ancestors():
-        if x.parent is block:
-            yield x
-            return
