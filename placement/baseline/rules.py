@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from placement import ops as optable
-from placement.affinity import explicit_affinity
+from placement.affinity import affinity_text, explicit_affinity, own_affinity
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import (
     DefiningSummary,
@@ -69,14 +69,42 @@ class SeedRules:
         self._pins_up = ReachSummary(explorer, True, self._label_def)
         self._pins_down = ReachSummary(explorer, False, self._label_use)
         self._defining = DefiningSummary(explorer, _not_a_call)
+        self._any_pins: bool | None = None  # does any op of the module pin (row.pins)?
 
     # ------------------------------------------------------------------ fixed seeds
-    def fixed(self, kind: Kind, subject: Subject) -> str | None:
-        """The explicit affinity of a fixed element (O and G only), else None."""
-        if kind in (Kind.O, Kind.G):
-            assert isinstance(subject, Operation)
+    def fixed(self, kind: Kind, subject: Subject,
+              memo: dict[int, str | None] | None = None) -> str | None:
+        """The explicit affinity of a fixed element (O and G only), else None.
+
+        With `memo` (id(op) -> answer, for one unchanged module), each op and enclosing op
+        is looked up once (`explicit_affinity` walks every parent of every op)."""
+        if kind is not Kind.O and kind is not Kind.G:
+            return None
+        assert isinstance(subject, Operation)
+        if memo is None:
             return explicit_affinity(self.module, subject)
-        return None
+        found = memo.get(id(subject), memo)
+        if found is not memo:
+            return found  # type: ignore[return-value]
+        chain: list[Operation] = []
+        inherited: str | None = None
+        x: Operation | None = subject
+        while x is not None:
+            known = memo.get(id(x), memo)
+            if known is not memo:
+                inherited = known  # type: ignore[assignment]
+                break
+            chain.append(x)
+            x = x.parent_op
+        module = self.module
+        for x in reversed(chain):  # outermost first: an op's own affinity, else its parent's
+            own = own_affinity(module, x) if optable.info(x).affinity_aware else None
+            if own is None:
+                own = affinity_text(module, x.attr("stream.affinity"))
+            if own is not None:
+                inherited = own
+            memo[id(x)] = inherited
+        return inherited
 
     # ------------------------------------------------------------------ P
     def pinning_ops(self, value: Value) -> list[Operation]:
@@ -85,6 +113,11 @@ class SeedRules:
         Computed as memoized reachability summaries (`ReachSummary`), which report exactly
         what the two walks would, in linear total time over all values.
         """
+        if not self._any_pins:
+            if self._any_pins is None:
+                self._any_pins = any(optable.info(op).pins for op in self.module.root.walk())
+            if not self._any_pins:
+                return []  # no label can be set: every scan finds nothing
         bits = self._pins_up(value) | self._pins_down(value)
         pins = []
         while bits:

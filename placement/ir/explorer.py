@@ -40,9 +40,28 @@ def is_affinity_type(t: str) -> bool:
     return t.startswith("!stream.resource<")
 
 
+_AFFINITY_TYPES: dict[str, bool] = {}  # type text -> is_affinity_type (types repeat)
+
+
 def is_affinity_typed(value: Value) -> bool:
     """Whether the value's type carries an affinity (see `is_affinity_type`)."""
-    return is_affinity_type(value.type)
+    t = value.type
+    found = _AFFINITY_TYPES.get(t)
+    if found is None:
+        found = _AFFINITY_TYPES[t] = is_affinity_type(t)
+    return found
+
+
+def _expands_definition(row: optable.OpInfo, follow_ties: bool) -> bool:
+    """Whether `expand_definition` can go anywhere past a result of an op with this row."""
+    return row.is_call or row.region_branch is not None or row.role == Role.GLOBAL_LOAD \
+        or (follow_ties and row.ties != Ties.NONE)
+
+
+def _expands_use(row: optable.OpInfo, follow_ties: bool) -> bool:
+    """Whether `expand_use` can go anywhere past a use by an op with this row."""
+    return row.has_flows or row.role == Role.GLOBAL_STORE \
+        or (follow_ties and row.ties != Ties.NONE)
 
 
 def is_tensor_type(type_text: str) -> bool:
@@ -84,6 +103,11 @@ def has_body(op: Operation) -> bool:
 
 class Explorer:
     """Traversals over one module, with the symbol table, call graph and global info cached."""
+
+    # `expand_definition` / `expand_use` go nowhere when `_expands_definition` /
+    # `_expands_use` say so (the summaries skip the call); a subclass that expands more
+    # ops sets this False.
+    plain_expansion = True
 
     def __init__(self, module: Module) -> None:
         self.module = module
@@ -208,8 +232,7 @@ class Explorer:
         """Where walkDefiningOps goes after reporting `r` (answered ADVANCE), and INCOMPLETE."""
         owner = r.owner
         row = optable.info(owner)
-        if not (row.is_call or row.region_branch is not None or row.role == Role.GLOBAL_LOAD
-                or (follow_ties and row.ties != Ties.NONE)):
+        if not _expands_definition(row, follow_ties):
             return [], False  # nothing past this result (most ops)
         out: list[Value] = []
         incomplete = False
@@ -241,8 +264,7 @@ class Explorer:
         """Where walkTransitiveUses goes after reporting `use`, and INCOMPLETE."""
         op, idx = use.owner, use.index
         row = optable.info(op)
-        if not row.has_flows and row.role != Role.GLOBAL_STORE \
-                and (not follow_ties or row.ties == Ties.NONE):
+        if not _expands_use(row, follow_ties):
             return [], False  # a use that forwards nowhere (most ops)
         out: list[Value] = []
         incomplete = False
@@ -459,25 +481,32 @@ class ReachSummary(SccSummary[int]):
                  label: Callable[[object], tuple[int, bool]]) -> None:
         super().__init__(self._step_def if defs else self._step_use, _or)
         self.explorer = explorer
+        self.plain = explorer.plain_expansion
         self.label = label
 
     def _step_def(self, v: Value) -> tuple[int, list[Value]]:
         if isinstance(v, BlockArgument):
             return 0, self.explorer.incoming(v)[0]
         assert isinstance(v, OpResult)
-        if optable.info(v.owner).ignored_by_explorer:
+        row = optable.info(v.owner)
+        if row.ignored_by_explorer:
             return 0, []
         bits, expand = self.label(v)
-        return bits, (self.explorer.expand_definition(v, True)[0] if expand else [])
+        if not expand or (self.plain and not _expands_definition(row, True)):
+            return bits, []
+        return bits, self.explorer.expand_definition(v, True)[0]
 
     def _step_use(self, v: Value) -> tuple[int, list[Value]]:
         bits = 0
         nexts: list[Value] = []
+        label = self.label
         for use in v.uses:
-            if optable.info(use.owner).ignored_by_explorer:
+            row = optable.info(use.owner)
+            if row.ignored_by_explorer:
                 continue
-            bits |= self.label(use)[0]
-            nexts.extend(self.explorer.expand_use(use, True)[0])
+            bits |= label(use)[0]
+            if not self.plain or _expands_use(row, True):
+                nexts.extend(self.explorer.expand_use(use, True)[0])
         return bits, nexts
 
 
@@ -504,10 +533,14 @@ class DefiningSummary(SccSummary[Answer]):
             vals, inc = ex.incoming(v)
             return ((), inc), vals
         assert isinstance(v, OpResult)
-        if optable.info(v.owner).ignored_by_explorer:
+        row = optable.info(v.owner)
+        if row.ignored_by_explorer:
             return ((), False), []
+        own = (v,) if self.keep(v) else ()
+        if ex.plain_expansion and not _expands_definition(row, False):
+            return (own, False), []
         vals, inc = ex.expand_definition(v, False)
-        return (((v,) if self.keep(v) else ()), inc), vals
+        return (own, inc), vals
 
 
 def _union(pieces: list[Answer]) -> Answer:
