@@ -15,6 +15,7 @@ from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, V
 from placement.ir.explorer import (
     DefiningSummary,
     Explorer,
+    OrderedDefiningSummary,
     ReachSummary,
     Walk,
     is_affinity_type,
@@ -69,6 +70,7 @@ class SeedRules:
         self._pins_up = ReachSummary(explorer, True, self._label_def)
         self._pins_down = ReachSummary(explorer, False, self._label_use)
         self._defining = DefiningSummary(explorer, _not_a_call)
+        self._ordered = OrderedDefiningSummary(explorer, _not_a_call)
         self._any_pins: bool | None = None  # does any op of the module pin (row.pins)?
 
     # ------------------------------------------------------------------ fixed seeds
@@ -168,6 +170,13 @@ class SeedRules:
             for r in defs:
                 self._producer_def(out, value, r)
             out.incomplete |= incomplete
+            return out
+
+        found = self._ordered(value)  # the literal walk's answer where it is acyclic
+        if found is not None:
+            for r in found[0]:
+                self._producer_def(out, value, r)
+            out.incomplete |= found[1]
             return out
 
         def on_def(r: OpResult) -> Walk:

@@ -556,3 +556,98 @@ def _union(pieces: list[Answer]) -> Answer:
         for r in items:
             merged.setdefault(id(r), r)
     return tuple(merged.values()), incomplete
+
+
+class OrderedDefiningSummary:
+    """Memoized walkDefiningOps (ties not followed) that reports exactly what the literal walk
+    reports, in its order: the results `keep` accepts and the INCOMPLETE flag.
+
+    The walk is a depth-first search that pops the last value pushed, so from a value whose
+    reachable walk graph is acyclic it reports the value, then the walk from its last
+    expansion, then from the one before, each without what was already reported. That is a
+    first-occurrence union of the expansions' own answers, memoized per value: linear on
+    call chains, where one literal walk per value is quadratic. Where the search meets a
+    cycle, `__call__` answers None for the start and every value on the search path (the
+    caller walks literally there; values finished before stay memoized).
+    """
+
+    def __init__(self, explorer: Explorer, keep: Callable[[OpResult], bool]) -> None:
+        self.explorer = explorer
+        self.keep = keep
+        self.memo: dict[int, Answer] = {}
+        self.cyclic: set[int] = set()
+
+    def _step(self, v: Value) -> tuple[Answer, list[Value]] | None:
+        """What the walk does on popping v: its own report and INCOMPLETE, and what it
+        pushes; None where it reports nothing and pushes nothing (ignored ops)."""
+        ex = self.explorer
+        if isinstance(v, BlockArgument):
+            vals, inc = ex.incoming(v)
+            return ((), inc), vals
+        assert isinstance(v, OpResult)
+        if optable.info(v.owner).ignored_by_explorer:
+            return None
+        vals, inc = ex.expand_definition(v, False)
+        return (((v,) if self.keep(v) else ()), inc), vals
+
+    def __call__(self, start: Value) -> Answer | None:
+        """The literal walk's answer from `start`, or None where it meets a cycle."""
+        if isinstance(start, OpResult):
+            row = optable.info(start.owner)
+            if row.constant_like or (not row.ignored_by_explorer
+                                     and not _expands_definition(row, False)):
+                # The literal walk reports such a start alone.
+                return ((start,) if self.keep(start) else ()), False
+        memo, cyclic = self.memo, self.cyclic
+        found = memo.get(id(start))
+        if found is not None or id(start) in cyclic:
+            return found
+        on_path: set[int] = set()
+        # Frames: value id, the parts of its answer so far, the expansions left (last first).
+        frames: list[tuple[int, list[Answer], list[Value]]] = []
+
+        def push(v: Value) -> Answer | None:
+            step = self._step(v)
+            if step is None:
+                return ((), False)
+            own, nexts = step
+            if not nexts:
+                return own
+            on_path.add(id(v))
+            frames.append((id(v), [own], list(nexts)))
+            return None
+
+        done = push(start)
+        if done is not None:
+            memo[id(start)] = done
+            return done
+        while frames:
+            k, parts, todo = frames[-1]
+            pushed = False
+            while todo:
+                w = todo.pop()
+                kw = id(w)
+                got = memo.get(kw)
+                if got is not None:
+                    parts.append(got)
+                elif kw in on_path or kw in cyclic:
+                    for kp, _, _ in frames:  # every value on the path reaches a cycle
+                        cyclic.add(kp)
+                    return None
+                else:
+                    got = push(w)
+                    if got is None:
+                        pushed = True
+                        break
+                    memo[kw] = got
+                    parts.append(got)
+            if pushed:
+                continue
+            frames.pop()
+            on_path.discard(k)
+            total = parts[0] if len(parts) == 1 else _union(parts)
+            memo[k] = total
+            if frames:
+                frames[-1][1].append(total)
+        return memo[id(start)]
+
