@@ -183,13 +183,16 @@ def graph_solution(graph: ElementGraph) -> Solution:
     devices = graph.devices
     invalid = State(False)
     states: dict[int, State] = {}  # one State per distinct device set
+    out_states, out_subjects = solution.states, solution.subjects  # as Solution.set, inlined
     for e in graph.elements:
+        key = (e.kind, id(e.subject))
+        out_subjects[key] = e.subject
         if e.invalid:
-            solution.set(e.kind, e.subject, invalid)
+            out_states[key] = invalid
             continue
         state = states.get(e.bits)
         if state is None:
             members = frozenset(devices[i] for i in range(len(devices)) if e.bits >> i & 1)
             state = states[e.bits] = State(True, members)
-        solution.set(e.kind, e.subject, state)
+        out_states[key] = state
     return solution
