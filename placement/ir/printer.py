@@ -109,7 +109,13 @@ def _comment_cuts(source: str, comments: list[tuple[int, int]]) -> list[Edit]:
     return cuts
 
 
+# A blank line (only whitespace, as `str.strip` sees it) that a newline ends.
+_BLANK_LINE = re.compile(r"^[^\S\n]*\n", re.MULTILINE)
+
+
 def _squeeze_blank_lines(text: str) -> str:
+    if text.endswith("\n") and _BLANK_LINE.search(text) is None:
+        return text  # no blank line to drop or squeeze: the loop below returns it unchanged
     lines = text.split("\n")
     out: list[str] = []
     blank = False
