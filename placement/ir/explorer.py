@@ -52,13 +52,13 @@ def is_affinity_typed(value: Value) -> bool:
     return found
 
 
-def _expands_definition(row: optable.OpInfo, follow_ties: bool) -> bool:
+def expands_definition(row: optable.OpInfo, follow_ties: bool) -> bool:
     """Whether `expand_definition` can go anywhere past a result of an op with this row."""
     return row.is_call or row.region_branch is not None or row.role == Role.GLOBAL_LOAD \
         or (follow_ties and row.ties != Ties.NONE)
 
 
-def _expands_use(row: optable.OpInfo, follow_ties: bool) -> bool:
+def expands_use(row: optable.OpInfo, follow_ties: bool) -> bool:
     """Whether `expand_use` can go anywhere past a use by an op with this row."""
     return row.has_flows or row.role == Role.GLOBAL_STORE \
         or (follow_ties and row.ties != Ties.NONE)
@@ -232,7 +232,7 @@ class Explorer:
         """Where walkDefiningOps goes after reporting `r` (answered ADVANCE), and INCOMPLETE."""
         owner = r.owner
         row = optable.info(owner)
-        if not _expands_definition(row, follow_ties):
+        if not expands_definition(row, follow_ties):
             return [], False  # nothing past this result (most ops)
         out: list[Value] = []
         incomplete = False
@@ -264,7 +264,7 @@ class Explorer:
         """Where walkTransitiveUses goes after reporting `use`, and INCOMPLETE."""
         op, idx = use.owner, use.index
         row = optable.info(op)
-        if not _expands_use(row, follow_ties):
+        if not expands_use(row, follow_ties):
             return [], False  # a use that forwards nowhere (most ops)
         out: list[Value] = []
         incomplete = False
@@ -462,54 +462,6 @@ class SccSummary(Generic[S]):
                 return memo[id(start)]
 
 
-def _or(parts: list[int]) -> int:
-    total = 0
-    for bits in parts:
-        total |= bits
-    return total
-
-
-class ReachSummary(SccSummary[int]):
-    """Memoized OR, over everything a tie-following walk reaches, of a per-step bitset.
-
-    `defs=True` summarizes walkDefiningOps (each reported result contributes `label(r)` and
-    is expanded unless the label says skip); `defs=False` summarizes walkTransitiveUses (each
-    reported use contributes `label(use)`).
-    """
-
-    def __init__(self, explorer: Explorer, defs: bool,
-                 label: Callable[[object], tuple[int, bool]]) -> None:
-        super().__init__(self._step_def if defs else self._step_use, _or)
-        self.explorer = explorer
-        self.plain = explorer.plain_expansion
-        self.label = label
-
-    def _step_def(self, v: Value) -> tuple[int, list[Value]]:
-        if isinstance(v, BlockArgument):
-            return 0, self.explorer.incoming(v)[0]
-        assert isinstance(v, OpResult)
-        row = optable.info(v.owner)
-        if row.ignored_by_explorer:
-            return 0, []
-        bits, expand = self.label(v)
-        if not expand or (self.plain and not _expands_definition(row, True)):
-            return bits, []
-        return bits, self.explorer.expand_definition(v, True)[0]
-
-    def _step_use(self, v: Value) -> tuple[int, list[Value]]:
-        bits = 0
-        nexts: list[Value] = []
-        label = self.label
-        for use in v.uses:
-            row = optable.info(use.owner)
-            if row.ignored_by_explorer:
-                continue
-            bits |= label(use)[0]
-            if not self.plain or _expands_use(row, True):
-                nexts.extend(self.explorer.expand_use(use, True)[0])
-        return bits, nexts
-
-
 Answer = tuple[tuple[OpResult, ...], bool]
 
 
@@ -537,7 +489,7 @@ class DefiningSummary(SccSummary[Answer]):
         if row.ignored_by_explorer:
             return ((), False), []
         own = (v,) if self.keep(v) else ()
-        if ex.plain_expansion and not _expands_definition(row, False):
+        if ex.plain_expansion and not expands_definition(row, False):
             return (own, False), []
         vals, inc = ex.expand_definition(v, False)
         return (own, inc), vals
@@ -595,7 +547,7 @@ class OrderedDefiningSummary:
         if isinstance(start, OpResult):
             row = optable.info(start.owner)
             if row.constant_like or (not row.ignored_by_explorer
-                                     and not _expands_definition(row, False)):
+                                     and not expands_definition(row, False)):
                 # The literal walk reports such a start alone.
                 return ((start,) if self.keep(start) else ()), False
         memo, cyclic = self.memo, self.cyclic
