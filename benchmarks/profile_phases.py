@@ -63,8 +63,8 @@ def phases(path: Path, semantics: str, profile: cProfile.Profile | None) -> dict
     _timed(times, "render", print_ir, module)
     if profile is not None:
         profile.disable()
-    times["elements"] = len(graph)
-    times["edges"] = sum(len(r) for r in graph.reads)
+    times["elements"] = len(graph.elements)
+    times["edges"] = sum(len(e.reads) for e in graph.elements)
     return times
 
 

@@ -7,6 +7,7 @@ with `print_ir`. Engines are chosen by name in `solve_module`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from placement import ops as optable
@@ -62,20 +63,58 @@ def _nested(lists: list[list[str]]) -> str:
     return "[" + ", ".join(_list(x) for x in lists) + "]"
 
 
-def _lookup(state: State | None, module: Module,
-            default_from: Operation | None) -> list[str] | None:
-    """`tryLookup*`: None on failure, else the sorted list (default when empty)."""
-    if state is None or not state.valid:
-        return None
-    if state.devices:
-        return state.sorted()
-    found = default_affinity(module, default_from)
-    return [found] if found is not None else None
+class StateLookups:
+    """`tryLookup*` over one solution's element states (None: the lookup fails), memoized:
+    each distinct state is sorted once and each scope's default looked up once."""
+
+    def __init__(self, module: Module, solution: Solution) -> None:
+        self.module = module
+        self.solution = solution
+        self._sorted: dict[int, list[str]] = {}  # id(state) -> its members in order
+        self._defaults: dict[int, str | None] = {}  # id(scope op) -> default affinity
+
+    def _state(self, state: State | None, default_from: Operation | None,
+               missing_default: bool) -> list[str] | None:
+        """A state's sorted members, the default where it is valid and empty (or where there
+        is no element and `missing_default`), None where the lookup fails."""
+        if state is None:
+            return self._default(default_from) if missing_default else None
+        if not state.valid:
+            return None
+        if state.devices:
+            found = self._sorted.get(id(state))
+            if found is None:
+                found = self._sorted[id(state)] = state.sorted()
+            return list(found)
+        return self._default(default_from)
+
+    def _default(self, op: Operation | None) -> list[str] | None:
+        key = id(op)
+        if key in self._defaults:
+            found = self._defaults[key]
+        else:
+            found = self._defaults[key] = default_affinity(self.module, op)
+        return [found] if found is not None else None
 
 
 def resource_affinity(module: Module, solution: Solution, value: Value) -> list[str] | None:
     """`tryLookupResourceAffinity(v)`."""
-    return _lookup(solution.get(Kind.P, value), module, value_scope_op(value))
+    return StateLookups(module, solution)._state(solution.get(Kind.P, value),
+                                                 value_scope_op(value), False)
+
+
+def annotation_sites(module: Module) -> Iterator[tuple[Operation, bool]]:
+    """The ops the pass may annotate, in print order: (global, True) for each affinity-typed
+    global that requires an affinity, (op, False) for every op of every function (inner ops
+    first); nested objects (executables) are skipped."""
+    for top in module.top_level_ops():
+        role = optable.info(top).role
+        if role == Role.GLOBAL:
+            if is_affinity_type(top.syntax_attrs.get("type", "")) and requires_affinity(top):
+                yield top, True
+        elif role == Role.FUNCTION:
+            for x in top.walk_postorder():
+                yield x, False
 
 
 def compute_annotations(module: Module, solution: Solution) -> list[OpAnnotation]:
@@ -84,35 +123,25 @@ def compute_annotations(module: Module, solution: Solution) -> list[OpAnnotation
         from placement.iree313.annotate import compute_annotations_313
 
         return compute_annotations_313(module, solution)
+    look = StateLookups(module, solution)
+    lookup = look._state
+    get = solution.states.get
     out: list[OpAnnotation] = []
-    for top in module.top_level_ops():
-        row = optable.info(top)
-        if row.role == Role.OBJECT:
+    for x, is_global in annotation_sites(module):
+        if is_global:
+            found = lookup(get((Kind.G, id(x))), x, False)
+            if found:
+                out.append(OpAnnotation(x, execution=found))
             continue
-        if row.role == Role.GLOBAL:
-            gtype = top.syntax_attrs.get("type", "")
-            if is_affinity_type(gtype) and requires_affinity(top):
-                found = _lookup(solution.get(Kind.G, top), module, top)
-                if found:
-                    out.append(OpAnnotation(top, execution=found))
-            continue
-        if row.role != Role.FUNCTION:
-            continue
-        for x in top.walk_postorder():
-            ann = OpAnnotation(x)
-            xrow = optable.info(x)
-            if xrow.affinity_aware and requires_affinity(x):
-                found = _lookup(solution.get(Kind.O, x), module, x)
-                if found:
-                    ann.execution = found
-            operands = [v for v in x.operands if is_affinity_typed(v)]
-            if operands:
-                ann.operands = [resource_affinity(module, solution, v) or [] for v in operands]
-            results = [r for r in x.results if is_affinity_typed(r)]
-            if results:
-                ann.results = [resource_affinity(module, solution, r) or [] for r in results]
-            if ann.execution or ann.operands or ann.results:
-                out.append(ann)
+        execution = None
+        if optable.info(x).affinity_aware and requires_affinity(x):
+            execution = lookup(get((Kind.O, id(x))), x, False) or None
+        operands = [lookup(get((Kind.P, id(v))), value_scope_op(v), False) or []
+                    for v in x.operands if is_affinity_typed(v)]
+        results = [lookup(get((Kind.P, id(r))), value_scope_op(r), False) or []
+                   for r in x.results if is_affinity_typed(r)]
+        if execution or operands or results:
+            out.append(OpAnnotation(x, execution, operands or None, results or None))
     return out
 
 
@@ -125,7 +154,8 @@ def apply_annotations(module: Module, anns: list[OpAnnotation]) -> None:
         for name, text in ann.attributes().items():
             rewriter.set_attribute(ann.op, name, text)
     for op in module.root.walk():
-        if id(op) not in annotated and any(k in op.attributes for k in ALL_ATTR_NAMES):
+        if op.attributes and not op.attributes.keys().isdisjoint(ALL_ATTR_NAMES) \
+                and id(op) not in annotated:
             for name in ALL_ATTR_NAMES:
                 rewriter.set_attribute(op, name, None)
 

@@ -21,6 +21,10 @@ class Kind(Enum):
     G = "G"
     O = "O"  # noqa: E741
 
+    # Members are singletons: hash by identity (C level). Enum's own __hash__ is a Python
+    # function hashing the name, and kinds are in every element and solution key.
+    __hash__ = object.__hash__
+
 
 Subject = Value | Operation
 

@@ -10,13 +10,15 @@ is one OR. Nothing depends on dict/set iteration order of unordered keys or on h
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from placement.ir.core import Module
 from placement.ir.explorer import Explorer
 from placement.solution import Kind, Solution, State, Subject
 
-from .rules import Key, SeedRules
+from .rules import Key, Reads, SeedRules
 
 
 @dataclass(eq=False, slots=True)
@@ -31,8 +33,8 @@ class Element:
     readers: list[tuple[Element, bool]] = field(default_factory=list)
     invalid: bool = False
     bits: int = 0
-    facts: list[str] = field(default_factory=list)  # constant affinities joined (3.13)
-    lazy: list[Element] = field(default_factory=list)  # sources read lazily (3.13)
+    facts: Sequence[str] = ()  # constant affinities joined (3.13)
+    lazy: Sequence[Element] = ()  # sources read lazily (3.13)
     early_invalid: bool = False  # invalid without a lazy read (3.13)
 
 
@@ -51,14 +53,18 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
     by_key: dict[tuple[Kind, int], Element] = {}
     elements: list[Element] = []
     pending: list[Element] = []
+    rule_of: dict[Kind, Callable[[Any], Reads]] = {
+        Kind.P: rules.producer, Kind.C: rules.consumer, Kind.G: rules.global_,
+        Kind.O: rules.execution}
+    fixed_of = rules.fixed
+    memo: dict[int, str | None] = {}  # explicit affinities of ops and their parents
 
     def element(key: Key) -> Element:
         kind, subject = key
         k = (kind, id(subject))
         e = by_key.get(k)
         if e is None:
-            e = Element(kind, subject)
-            by_key[k] = e
+            e = by_key[k] = Element(kind, subject)
             elements.append(e)
             pending.append(e)
         return e
@@ -67,27 +73,40 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
         element(key)
     while pending:
         e = pending.pop()
-        e.fixed = rules.fixed(e.kind, e.subject)
-        if e.fixed is not None:
-            continue
-        if e.kind == Kind.P:
-            reads = rules.producer(e.subject)  # type: ignore[arg-type]
-        elif e.kind == Kind.C:
-            reads = rules.consumer(e.subject)  # type: ignore[arg-type]
-        elif e.kind == Kind.G:
-            reads = rules.global_(e.subject)  # type: ignore[arg-type]
-        else:
-            reads = rules.execution(e.subject)  # type: ignore[arg-type]
-        e.incomplete = reads.incomplete
-        e.facts = reads.facts
-        e.lazy = [element(key) for key in reads.lazy]
-        seen: set[tuple[int, bool]] = set()
-        for key, guarded in reads.reads:
-            src = element(key)
-            if src is e or (id(src), guarded) in seen:
+        kind = e.kind
+        if kind is Kind.O or kind is Kind.G:
+            fixed = e.fixed = fixed_of(kind, e.subject, memo)
+            if fixed is not None:
                 continue
-            seen.add((id(src), guarded))
-            e.reads.append((src, guarded))
+        reads = rule_of[kind](e.subject)
+        e.incomplete = reads.incomplete
+        if reads.facts:
+            e.facts = reads.facts
+        if reads.lazy:
+            e.lazy = [element(key) for key in reads.lazy]
+        found = reads.reads
+        ereads = e.reads
+        # Each (source, guarded) once, in first-read order (reads lists are short).
+        seen: set[tuple[int, bool]] | None = set() if len(found) > 8 else None
+        for (skind, subject), guarded in found:
+            k = (skind, id(subject))
+            src = by_key.get(k)
+            if src is None:
+                src = by_key[k] = Element(skind, subject)
+                elements.append(src)
+                pending.append(src)
+            elif src is e:
+                continue
+            edge = (src, guarded)
+            if seen is None:
+                if edge in ereads:
+                    continue
+            else:
+                sk = (id(src), guarded)
+                if sk in seen:
+                    continue
+                seen.add(sk)
+            ereads.append(edge)
             src.readers.append((e, guarded))
     devices = sorted({e.fixed for e in elements if e.fixed is not None}
                      | {d for e in elements for d in e.facts}, key=str.encode)
@@ -164,13 +183,16 @@ def graph_solution(graph: ElementGraph) -> Solution:
     devices = graph.devices
     invalid = State(False)
     states: dict[int, State] = {}  # one State per distinct device set
+    out_states, out_subjects = solution.states, solution.subjects  # as Solution.set, inlined
     for e in graph.elements:
+        key = (e.kind, id(e.subject))
+        out_subjects[key] = e.subject
         if e.invalid:
-            solution.set(e.kind, e.subject, invalid)
+            out_states[key] = invalid
             continue
         state = states.get(e.bits)
         if state is None:
             members = frozenset(devices[i] for i in range(len(devices)) if e.bits >> i & 1)
             state = states[e.bits] = State(True, members)
-        solution.set(e.kind, e.subject, state)
+        out_states[key] = state
     return solution

@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from placement import ops as optable
-from placement.affinity import explicit_affinity
+from placement.affinity import affinity_text, explicit_affinity, own_affinity
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import (
     DefiningSummary,
     Explorer,
-    ReachSummary,
+    OrderedDefiningSummary,
+    SccSummary,
     Walk,
+    expands_definition,
+    expands_use,
     is_affinity_type,
     is_affinity_typed,
 )
@@ -47,6 +50,55 @@ def _not_a_call(r: OpResult) -> bool:
     return optable.info(r.owner).role != Role.CALL
 
 
+def _or(parts: list[int]) -> int:
+    total = 0
+    for bits in parts:
+        total |= bits
+    return total
+
+
+class _PinScan(SccSummary[int]):
+    """Memoized spec 4.1 pin scan from every value: the bitset (`SeedRules._pin_bit`) of the
+    pinning ops a tie-following walk reaches. `defs=True` summarizes walkDefiningOps: a
+    reported result of a pinning op contributes its bit, a result that is not
+    affinity-typed is skipped (not expanded); `defs=False` summarizes walkTransitiveUses: a
+    use of an affinity-typed operand by a pinning op contributes its bit."""
+
+    def __init__(self, rules: SeedRules, defs: bool) -> None:
+        super().__init__(self._step_def if defs else self._step_use, _or)
+        self.explorer = rules.explorer
+        self.bit = rules._pin_bit
+        self.plain = rules.explorer.plain_expansion
+
+    def _step_def(self, v: Value) -> tuple[int, list[Value]]:
+        if isinstance(v, BlockArgument):
+            return 0, self.explorer.incoming(v)[0]
+        assert isinstance(v, OpResult)
+        owner = v.owner
+        row = optable.info(owner)
+        if row.ignored_by_explorer or not is_affinity_typed(v):
+            return 0, []
+        bits = self.bit(owner) if row.pins else 0
+        if self.plain and not expands_definition(row, True):
+            return bits, []
+        return bits, self.explorer.expand_definition(v, True)[0]
+
+    def _step_use(self, v: Value) -> tuple[int, list[Value]]:
+        bits = 0
+        nexts: list[Value] = []
+        plain = self.plain
+        for use in v.uses:
+            owner = use.owner
+            row = optable.info(owner)
+            if row.ignored_by_explorer:
+                continue
+            if row.pins and is_affinity_typed(owner.operands[use.index]):
+                bits |= self.bit(owner)
+            if not plain or expands_use(row, True):
+                nexts.extend(self.explorer.expand_use(use, True)[0])
+        return bits, nexts
+
+
 class SeedRules:
     """The seed's rules (IREE PR #17919), as normative in spec sections 4 and 6.1."""
 
@@ -66,25 +118,59 @@ class SeedRules:
         self.explorer = explorer
         self._pin_ops: list[Operation] = []
         self._pin_index: dict[int, int] = {}
-        self._pins_up = ReachSummary(explorer, True, self._label_def)
-        self._pins_down = ReachSummary(explorer, False, self._label_use)
+        self._pins_up = _PinScan(self, True)
+        self._pins_down = _PinScan(self, False)
         self._defining = DefiningSummary(explorer, _not_a_call)
+        self._ordered = OrderedDefiningSummary(explorer, _not_a_call)
+        self._any_pins: bool | None = None  # does any op of the module pin (row.pins)?
 
     # ------------------------------------------------------------------ fixed seeds
-    def fixed(self, kind: Kind, subject: Subject) -> str | None:
-        """The explicit affinity of a fixed element (O and G only), else None."""
-        if kind in (Kind.O, Kind.G):
-            assert isinstance(subject, Operation)
+    def fixed(self, kind: Kind, subject: Subject,
+              memo: dict[int, str | None] | None = None) -> str | None:
+        """The explicit affinity of a fixed element (O and G only), else None.
+
+        With `memo` (id(op) -> answer, for one unchanged module), each op and enclosing op
+        is looked up once (`explicit_affinity` walks every parent of every op)."""
+        if kind is not Kind.O and kind is not Kind.G:
+            return None
+        assert isinstance(subject, Operation)
+        if memo is None:
             return explicit_affinity(self.module, subject)
-        return None
+        found = memo.get(id(subject), memo)
+        if found is not memo:
+            return found  # type: ignore[return-value]
+        chain: list[Operation] = []
+        inherited: str | None = None
+        x: Operation | None = subject
+        while x is not None:
+            known = memo.get(id(x), memo)
+            if known is not memo:
+                inherited = known  # type: ignore[assignment]
+                break
+            chain.append(x)
+            x = x.parent_op
+        module = self.module
+        for x in reversed(chain):  # outermost first: an op's own affinity, else its parent's
+            own = own_affinity(module, x) if optable.info(x).affinity_aware else None
+            if own is None:
+                own = affinity_text(module, x.attr("stream.affinity"))
+            if own is not None:
+                inherited = own
+            memo[id(x)] = inherited
+        return inherited
 
     # ------------------------------------------------------------------ P
     def pinning_ops(self, value: Value) -> list[Operation]:
         """Spec 4.1 pin scan: pinning ops reachable through defs and uses, ties followed.
 
-        Computed as memoized reachability summaries (`ReachSummary`), which report exactly
+        Computed as memoized reachability summaries (`_PinScan`), which report exactly
         what the two walks would, in linear total time over all values.
         """
+        if not self._any_pins:
+            if self._any_pins is None:
+                self._any_pins = any(optable.info(op).pins for op in self.module.root.walk())
+            if not self._any_pins:
+                return []  # no label can be set: every scan finds nothing
         bits = self._pins_up(value) | self._pins_down(value)
         pins = []
         while bits:
@@ -99,18 +185,6 @@ class SeedRules:
             index = self._pin_index[id(op)] = len(self._pin_ops)
             self._pin_ops.append(op)
         return 1 << index
-
-    def _label_def(self, r: object) -> tuple[int, bool]:
-        assert isinstance(r, OpResult)
-        if not is_affinity_typed(r):
-            return 0, False  # the walk answers skip: not expanded
-        return (self._pin_bit(r.owner) if optable.info(r.owner).pins else 0), True
-
-    def _label_use(self, u: object) -> tuple[int, bool]:
-        assert isinstance(u, Use)
-        if optable.info(u.owner).pins and is_affinity_typed(u.owner.operands[u.index]):
-            return self._pin_bit(u.owner), True
-        return 0, True
 
     def producer(self, value: Value) -> Reads:
         """P(v): where the value lives according to its producers."""
@@ -135,6 +209,13 @@ class SeedRules:
             for r in defs:
                 self._producer_def(out, value, r)
             out.incomplete |= incomplete
+            return out
+
+        found = self._ordered(value)  # the literal walk's answer where it is acyclic
+        if found is not None:
+            for r in found[0]:
+                self._producer_def(out, value, r)
+            out.incomplete |= found[1]
             return out
 
         def on_def(r: OpResult) -> Walk:

@@ -40,9 +40,28 @@ def is_affinity_type(t: str) -> bool:
     return t.startswith("!stream.resource<")
 
 
+_AFFINITY_TYPES: dict[str, bool] = {}  # type text -> is_affinity_type (types repeat)
+
+
 def is_affinity_typed(value: Value) -> bool:
     """Whether the value's type carries an affinity (see `is_affinity_type`)."""
-    return is_affinity_type(value.type)
+    t = value.type
+    found = _AFFINITY_TYPES.get(t)
+    if found is None:
+        found = _AFFINITY_TYPES[t] = is_affinity_type(t)
+    return found
+
+
+def expands_definition(row: optable.OpInfo, follow_ties: bool) -> bool:
+    """Whether `expand_definition` can go anywhere past a result of an op with this row."""
+    return row.is_call or row.region_branch is not None or row.role == Role.GLOBAL_LOAD \
+        or (follow_ties and row.ties != Ties.NONE)
+
+
+def expands_use(row: optable.OpInfo, follow_ties: bool) -> bool:
+    """Whether `expand_use` can go anywhere past a use by an op with this row."""
+    return row.has_flows or row.role == Role.GLOBAL_STORE \
+        or (follow_ties and row.ties != Ties.NONE)
 
 
 def is_tensor_type(type_text: str) -> bool:
@@ -84,6 +103,11 @@ def has_body(op: Operation) -> bool:
 
 class Explorer:
     """Traversals over one module, with the symbol table, call graph and global info cached."""
+
+    # `expand_definition` / `expand_use` go nowhere when `_expands_definition` /
+    # `_expands_use` say so (the summaries skip the call); a subclass that expands more
+    # ops sets this False.
+    plain_expansion = True
 
     def __init__(self, module: Module) -> None:
         self.module = module
@@ -208,8 +232,7 @@ class Explorer:
         """Where walkDefiningOps goes after reporting `r` (answered ADVANCE), and INCOMPLETE."""
         owner = r.owner
         row = optable.info(owner)
-        if not (row.is_call or row.region_branch is not None or row.role == Role.GLOBAL_LOAD
-                or (follow_ties and row.ties != Ties.NONE)):
+        if not expands_definition(row, follow_ties):
             return [], False  # nothing past this result (most ops)
         out: list[Value] = []
         incomplete = False
@@ -241,8 +264,7 @@ class Explorer:
         """Where walkTransitiveUses goes after reporting `use`, and INCOMPLETE."""
         op, idx = use.owner, use.index
         row = optable.info(op)
-        if not row.has_flows and row.role != Role.GLOBAL_STORE \
-                and (not follow_ties or row.ties == Ties.NONE):
+        if not expands_use(row, follow_ties):
             return [], False  # a use that forwards nowhere (most ops)
         out: list[Value] = []
         incomplete = False
@@ -440,47 +462,6 @@ class SccSummary(Generic[S]):
                 return memo[id(start)]
 
 
-def _or(parts: list[int]) -> int:
-    total = 0
-    for bits in parts:
-        total |= bits
-    return total
-
-
-class ReachSummary(SccSummary[int]):
-    """Memoized OR, over everything a tie-following walk reaches, of a per-step bitset.
-
-    `defs=True` summarizes walkDefiningOps (each reported result contributes `label(r)` and
-    is expanded unless the label says skip); `defs=False` summarizes walkTransitiveUses (each
-    reported use contributes `label(use)`).
-    """
-
-    def __init__(self, explorer: Explorer, defs: bool,
-                 label: Callable[[object], tuple[int, bool]]) -> None:
-        super().__init__(self._step_def if defs else self._step_use, _or)
-        self.explorer = explorer
-        self.label = label
-
-    def _step_def(self, v: Value) -> tuple[int, list[Value]]:
-        if isinstance(v, BlockArgument):
-            return 0, self.explorer.incoming(v)[0]
-        assert isinstance(v, OpResult)
-        if optable.info(v.owner).ignored_by_explorer:
-            return 0, []
-        bits, expand = self.label(v)
-        return bits, (self.explorer.expand_definition(v, True)[0] if expand else [])
-
-    def _step_use(self, v: Value) -> tuple[int, list[Value]]:
-        bits = 0
-        nexts: list[Value] = []
-        for use in v.uses:
-            if optable.info(use.owner).ignored_by_explorer:
-                continue
-            bits |= self.label(use)[0]
-            nexts.extend(self.explorer.expand_use(use, True)[0])
-        return bits, nexts
-
-
 Answer = tuple[tuple[OpResult, ...], bool]
 
 
@@ -504,10 +485,14 @@ class DefiningSummary(SccSummary[Answer]):
             vals, inc = ex.incoming(v)
             return ((), inc), vals
         assert isinstance(v, OpResult)
-        if optable.info(v.owner).ignored_by_explorer:
+        row = optable.info(v.owner)
+        if row.ignored_by_explorer:
             return ((), False), []
+        own = (v,) if self.keep(v) else ()
+        if ex.plain_expansion and not expands_definition(row, False):
+            return (own, False), []
         vals, inc = ex.expand_definition(v, False)
-        return (((v,) if self.keep(v) else ()), inc), vals
+        return (own, inc), vals
 
 
 def _union(pieces: list[Answer]) -> Answer:
@@ -523,3 +508,98 @@ def _union(pieces: list[Answer]) -> Answer:
         for r in items:
             merged.setdefault(id(r), r)
     return tuple(merged.values()), incomplete
+
+
+class OrderedDefiningSummary:
+    """Memoized walkDefiningOps (ties not followed) that reports exactly what the literal walk
+    reports, in its order: the results `keep` accepts and the INCOMPLETE flag.
+
+    The walk is a depth-first search that pops the last value pushed, so from a value whose
+    reachable walk graph is acyclic it reports the value, then the walk from its last
+    expansion, then from the one before, each without what was already reported. That is a
+    first-occurrence union of the expansions' own answers, memoized per value: linear on
+    call chains, where one literal walk per value is quadratic. Where the search meets a
+    cycle, `__call__` answers None for the start and every value on the search path (the
+    caller walks literally there; values finished before stay memoized).
+    """
+
+    def __init__(self, explorer: Explorer, keep: Callable[[OpResult], bool]) -> None:
+        self.explorer = explorer
+        self.keep = keep
+        self.memo: dict[int, Answer] = {}
+        self.cyclic: set[int] = set()
+
+    def _step(self, v: Value) -> tuple[Answer, list[Value]] | None:
+        """What the walk does on popping v: its own report and INCOMPLETE, and what it
+        pushes; None where it reports nothing and pushes nothing (ignored ops)."""
+        ex = self.explorer
+        if isinstance(v, BlockArgument):
+            vals, inc = ex.incoming(v)
+            return ((), inc), vals
+        assert isinstance(v, OpResult)
+        if optable.info(v.owner).ignored_by_explorer:
+            return None
+        vals, inc = ex.expand_definition(v, False)
+        return (((v,) if self.keep(v) else ()), inc), vals
+
+    def __call__(self, start: Value) -> Answer | None:
+        """The literal walk's answer from `start`, or None where it meets a cycle."""
+        if isinstance(start, OpResult):
+            row = optable.info(start.owner)
+            if row.constant_like or (not row.ignored_by_explorer
+                                     and not expands_definition(row, False)):
+                # The literal walk reports such a start alone.
+                return ((start,) if self.keep(start) else ()), False
+        memo, cyclic = self.memo, self.cyclic
+        found = memo.get(id(start))
+        if found is not None or id(start) in cyclic:
+            return found
+        on_path: set[int] = set()
+        # Frames: value id, the parts of its answer so far, the expansions left (last first).
+        frames: list[tuple[int, list[Answer], list[Value]]] = []
+
+        def push(v: Value) -> Answer | None:
+            step = self._step(v)
+            if step is None:
+                return ((), False)
+            own, nexts = step
+            if not nexts:
+                return own
+            on_path.add(id(v))
+            frames.append((id(v), [own], list(nexts)))
+            return None
+
+        done = push(start)
+        if done is not None:
+            memo[id(start)] = done
+            return done
+        while frames:
+            k, parts, todo = frames[-1]
+            pushed = False
+            while todo:
+                w = todo.pop()
+                kw = id(w)
+                got = memo.get(kw)
+                if got is not None:
+                    parts.append(got)
+                elif kw in on_path or kw in cyclic:
+                    for kp, _, _ in frames:  # every value on the path reaches a cycle
+                        cyclic.add(kp)
+                    return None
+                else:
+                    got = push(w)
+                    if got is None:
+                        pushed = True
+                        break
+                    memo[kw] = got
+                    parts.append(got)
+            if pushed:
+                continue
+            frames.pop()
+            on_path.discard(k)
+            total = parts[0] if len(parts) == 1 else _union(parts)
+            memo[k] = total
+            if frames:
+                frames[-1][1].append(total)
+        return memo[id(start)]
+

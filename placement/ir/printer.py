@@ -11,6 +11,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from placement import ops as optable
@@ -27,6 +28,10 @@ class Edit:
     text: str
 
 
+# Sort key of edits: the order `Edit`'s generated comparison gives, compared in C.
+_EDIT_ORDER = attrgetter("start", "end", "text")
+
+
 def render(module: Module, edits: list[Edit], strip_comments: bool = True) -> str:
     """The module source with `edits` applied and (by default) comments removed.
 
@@ -34,7 +39,7 @@ def render(module: Module, edits: list[Edit], strip_comments: bool = True) -> st
     Lines that held only a comment are dropped entirely.
     """
     source = module.source
-    cuts: list[Edit] = sorted(edits)
+    cuts: list[Edit] = sorted(edits, key=_EDIT_ORDER)
     comments = _comment_cuts(source, module.comments) if strip_comments else None
     text = apply_edits(source, 0, len(source), cuts, comments)
     if strip_comments:
@@ -63,7 +68,7 @@ def apply_edits(source: str, start: int, end: int, edits: list[Edit],
 
 def _merge_cuts(edits: list[Edit], cuts: list[Edit]) -> list[Edit]:
     """Sorted edits plus the comment cuts that do not overlap any of them."""
-    out = sorted(edits)
+    out = sorted(edits, key=_EDIT_ORDER)
     spans = [(e.start, e.end) for e in out]
     keep = []
     for cut in cuts:
@@ -73,7 +78,7 @@ def _merge_cuts(edits: list[Edit], cuts: list[Edit]) -> list[Edit]:
                for a, b in near):
             continue
         keep.append(cut)
-    return sorted(out + keep)
+    return sorted(out + keep, key=_EDIT_ORDER)
 
 
 def updated_attributes(op: Operation, updates: dict[str, str | None]) -> dict[str, str]:
@@ -104,7 +109,13 @@ def _comment_cuts(source: str, comments: list[tuple[int, int]]) -> list[Edit]:
     return cuts
 
 
+# A blank line (only whitespace, as `str.strip` sees it) that a newline ends.
+_BLANK_LINE = re.compile(r"^[^\S\n]*\n", re.MULTILINE)
+
+
 def _squeeze_blank_lines(text: str) -> str:
+    if text.endswith("\n") and _BLANK_LINE.search(text) is None:
+        return text  # no blank line to drop or squeeze: the loop below returns it unchanged
     lines = text.split("\n")
     out: list[str] = []
     blank = False
@@ -128,8 +139,14 @@ def format_attr_dict(entries: dict[str, str]) -> str:
 _BARE_KEY = re.compile(r"[A-Za-z_][\w$.]*\Z")
 
 
+_KEYS: dict[str, str] = {}  # attribute name -> as printed (names repeat)
+
+
 def _key(name: str) -> str:
-    return name if _BARE_KEY.match(name) else '"' + name + '"'
+    found = _KEYS.get(name)
+    if found is None:
+        found = _KEYS[name] = name if _BARE_KEY.match(name) else '"' + name + '"'
+    return found
 
 
 def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]) -> list[Edit]:

@@ -10,38 +10,20 @@ pinned affinities, the default if that is empty, `[]` if there is none.
 from __future__ import annotations
 
 from placement import ops as optable
-from placement.affinity import default_affinity, requires_affinity, value_scope_op
-from placement.annotate import OpAnnotation
+from placement.affinity import requires_affinity, value_scope_op
+from placement.annotate import OpAnnotation, StateLookups, annotation_sites
 from placement.ir.core import BlockArgument, Module, Operation, Value
-from placement.ir.explorer import is_affinity_type, is_affinity_typed
+from placement.ir.explorer import is_affinity_typed
 from placement.ops import Role
-from placement.solution import Kind, Solution, State
+from placement.solution import Kind, Solution
 
 
 def _order(devices: set[str] | frozenset[str]) -> list[str]:
     return sorted(devices, key=lambda s: s.encode())
 
 
-class Lookups:
+class Lookups(StateLookups):
     """The 3.13 `tryLookup*` queries over one solution (None = the lookup fails)."""
-
-    def __init__(self, module: Module, solution: Solution) -> None:
-        self.module = module
-        self.solution = solution
-
-    def _state(self, state: State | None, default_from: Operation | None,
-               missing_default: bool) -> list[str] | None:
-        if state is None:
-            return self._default(default_from) if missing_default else None
-        if not state.valid:
-            return None
-        if state.devices:
-            return state.sorted()
-        return self._default(default_from)
-
-    def _default(self, op: Operation | None) -> list[str] | None:
-        found = default_affinity(self.module, op)
-        return [found] if found is not None else None
 
     def execution(self, op: Operation) -> list[str] | None:
         """tryLookupExecutionAffinity: no element -> the default (10.1 #9)."""
@@ -112,31 +94,23 @@ def compute_annotations_313(module: Module, solution: Solution) -> list[OpAnnota
     """Every annotated op in print order, with what IREE 3.13 attaches."""
     look = Lookups(module, solution)
     out: list[OpAnnotation] = []
-    for top in module.top_level_ops():
-        row = optable.info(top)
-        if row.role == Role.OBJECT:
+    for x, is_global in annotation_sites(module):
+        if is_global:
+            found = look.global_(x)
+            if found:
+                out.append(OpAnnotation(x, execution=found))
             continue
-        if row.role == Role.GLOBAL:
-            if is_affinity_type(top.syntax_attrs.get("type", "")) and requires_affinity(top):
-                found = look.global_(top)
-                if found:
-                    out.append(OpAnnotation(top, execution=found))
-            continue
-        if row.role != Role.FUNCTION:
-            continue
-        for x in top.walk_postorder():
-            ann = OpAnnotation(x)
-            xrow = optable.info(x)
-            if xrow.affinity_aware and requires_affinity(x):
-                ann.execution = look.execution(x) or None
-            operands = [v for v in x.operands if is_affinity_typed(v)]
-            if operands:
-                ann.operands = [look.resource(v) or [] for v in operands]
-                ann.operands_usage = [look.usage(v) or [] for v in operands]
-            results = [r for r in x.results if is_affinity_typed(r)]
-            if results:
-                ann.results = [look.resource(r) or [] for r in results]
-                ann.results_usage = [look.usage(r) or [] for r in results]
-            if ann.execution or ann.operands or ann.results:
-                out.append(ann)
+        ann = OpAnnotation(x)
+        if optable.info(x).affinity_aware and requires_affinity(x):
+            ann.execution = look.execution(x) or None
+        operands = [v for v in x.operands if is_affinity_typed(v)]
+        if operands:
+            ann.operands = [look.resource(v) or [] for v in operands]
+            ann.operands_usage = [look.usage(v) or [] for v in operands]
+        results = [r for r in x.results if is_affinity_typed(r)]
+        if results:
+            ann.results = [look.resource(r) or [] for r in results]
+            ann.results_usage = [look.usage(r) or [] for r in results]
+        if ann.execution or ann.operands or ann.results:
+            out.append(ann)
     return out

@@ -32,6 +32,8 @@ def apply_rows(module: Module) -> None:
 class Explorer313(Explorer):
     """The Explorer as IREE 3.13 traverses (the module must carry the 3.13 rows)."""
 
+    plain_expansion = False  # expand_use also expands IREE313_ENTRY_OPERAND_OPS
+
     def __init__(self, module: Module) -> None:
         super().__init__(module)
         for op in module.top_level_ops():
