@@ -107,7 +107,8 @@ def run_measured(cmd: list[str], timeout: float) -> dict[str, Any]:
     """Run cmd; wall seconds, peak RSS (MB, from wait4), exit code, stdout, stderr."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        # (in this tree: `python -m` puts the working directory ahead of PYTHONPATH)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, cwd=ROOT)
         timed_out = threading.Event()
 
         def kill() -> None:
