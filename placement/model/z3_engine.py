@@ -204,16 +204,21 @@ def _check_model(model: set[int], facts: list[int], heads: dict[int, list[int]])
                 raise MinimalityError(f"clause {b} -> {h} violated by the model")
 
 
+def validity_clauses(cs: ConstraintSystem) -> tuple[list[int], list[tuple[int, int]]]:
+    """Stratum 1 (atom e + 1: element e is invalid): the facts (non-fixed elements whose
+    traversal was INCOMPLETE) and a clause per unguarded read by a non-fixed element."""
+    facts = [e + 1 for e in sorted(cs.incomplete) if e not in cs.fixed]
+    clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
+               if not edge.guarded and edge.reader not in cs.fixed]
+    return facts, clauses
+
+
 def solve_system(cs: ConstraintSystem, ctx: z3.Context | None = None) -> tuple[set[int],
                                                                                list[int]]:
     """(invalid elements, per-element device bitset) of the least model."""
     ctx = ctx or z3.Context()
     n = len(cs.keys)
-    # Stratum 1: inv, atom e + 1 for element e.
-    inv_facts = [e + 1 for e in sorted(cs.incomplete) if e not in cs.fixed]
-    inv_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
-                   if not edge.guarded and edge.reader not in cs.fixed]
-    invalid = {a - 1 for a in least_model(ctx, inv_facts, inv_clauses)}
+    invalid = {a - 1 for a in least_model(ctx, *validity_clauses(cs))}
     # Stratum 2: x, one least model per device over the same clauses (membership of device
     # d only ever flows from d's facts), atom e + 1 for element e; the guarded reads of
     # invalid sources are dropped (stratified negation: `not inv` is a constant here).
@@ -236,18 +241,26 @@ def device_bits(n: int, models: list[set[int]]) -> list[int]:
     return bits
 
 
-def run_z3(module: Module, explorer: Explorer | None = None) -> Solution:
-    """Solve a module with the Z3 model; same Solution shape as the fixpoint engine."""
-    cs = build_constraints(module, explorer or Explorer(module))
-    invalid, bits = solve_system(cs)
+def solution_of(cs: ConstraintSystem, invalid: set[int], bits: list[int]) -> Solution:
+    """The engine's Solution: per element, invalid, or valid with the devices of its bits."""
     # undef (spec 3) is only ever added together with a pessimistic fixpoint: every element
     # that would carry it is in `invalid`, so it is never observable and needs no atom.
     solution = Solution("z3")
     devices = cs.devices
+    sets: dict[int, frozenset[str]] = {}  # bitset -> its devices (few distinct bitsets)
     for e, (kind, subject) in enumerate(cs.keys):
         if e in invalid:
             solution.set(kind, subject, State(False))
-        else:
-            members = frozenset(d for k, d in enumerate(devices) if bits[e] >> k & 1)
-            solution.set(kind, subject, State(True, members))
+            continue
+        members = sets.get(bits[e])
+        if members is None:
+            members = sets[bits[e]] = frozenset(
+                d for k, d in enumerate(devices) if bits[e] >> k & 1)
+        solution.set(kind, subject, State(True, members))
     return solution
+
+
+def run_z3(module: Module, explorer: Explorer | None = None) -> Solution:
+    """Solve a module with the Z3 model; same Solution shape as the fixpoint engine."""
+    cs = build_constraints(module, explorer or Explorer(module))
+    return solution_of(cs, *solve_system(cs))
