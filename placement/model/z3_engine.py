@@ -84,11 +84,12 @@ def _candidates(ctx: z3.Context, fact_sets: list[list[int]], clauses: list[tuple
     del guarded
     solver.from_string(text)
     del text
+    read = ModelReader()
     for i, facts in enumerate(fact_sets):
         if facts:
             if solver.check(_atom(ctx, top + i + 1)) != z3.sat:
                 raise MinimalityError("definite Horn clauses reported unsatisfiable")
-            out[i] = {a for a in true_atoms(solver.model()) if a <= top}
+            out[i] = {a for a in read(solver.model()) if a <= top}
     return out
 
 
@@ -171,26 +172,46 @@ _SYMBOL_INT = _c_function("Z3_get_symbol_int", ctypes.c_int, _P, _P)
 _MK_TRUE = _c_function("Z3_mk_true", _P, _P)
 
 
-def true_atoms(model: z3.ModelRef) -> set[int]:
-    """The atoms (DIMACS variables, Z3's integer symbols `k!N`) a model sets to true.
+class ModelReader:
+    """Reads the atoms (DIMACS variables, Z3's integer symbols `k!N`) a model sets to true.
 
     Calls the Z3 C entry points directly, without the Python wrappers' per-call error check
     and without printing the model: this loop runs once per atom of every model, and through
     the checked API (or `model.sexpr()`, or Z3_model_to_string) it dominated the engine's time.
-    A true constant is recognized by identity with Z3's (hash-consed) `true`.
+    A true constant is recognized by identity with Z3's (hash-consed) `true`. The models of
+    one solver have the same constants (the same hash-consed declarations), so the first read
+    records each declaration's atom and later reads only ask for each one's value; a model
+    with another number of constants is read in full.
     """
-    ctx = model.ctx.ref().value
-    ref = model.model.value
-    true = _MK_TRUE(ctx)
-    out: set[int] = set()
-    for i in range(_NUM_CONSTS(ctx, ref)):
-        decl = _CONST_DECL(ctx, ref, i)
-        if _CONST_INTERP(ctx, ref, decl) == true:
+
+    def __init__(self) -> None:
+        self.decls: list[tuple[int, int]] = []  # (declaration handle, atom)
+
+    def __call__(self, model: z3.ModelRef) -> set[int]:
+        ctx = model.ctx.ref().value
+        ref = model.model.value
+        true = _MK_TRUE(ctx)
+        count = _NUM_CONSTS(ctx, ref)
+        if count == len(self.decls):
+            return {atom for decl, atom in self.decls if _CONST_INTERP(ctx, ref, decl) == true}
+        decls: list[tuple[int, int]] = []
+        out: set[int] = set()
+        for i in range(count):
+            decl = _CONST_DECL(ctx, ref, i)
             name = _DECL_NAME(ctx, decl)
             if _SYMBOL_KIND(ctx, name) != z3.Z3_INT_SYMBOL:
                 raise MinimalityError("a model constant is not a DIMACS variable")
-            out.add(_SYMBOL_INT(ctx, name))
-    return out
+            atom = _SYMBOL_INT(ctx, name)
+            decls.append((decl, atom))
+            if _CONST_INTERP(ctx, ref, decl) == true:
+                out.add(atom)
+        self.decls = decls
+        return out
+
+
+def true_atoms(model: z3.ModelRef) -> set[int]:
+    """The atoms a model sets to true (`ModelReader`, read in full)."""
+    return ModelReader()(model)
 
 
 def _check_model(model: set[int], facts: list[int], heads: dict[int, list[int]]) -> None:
