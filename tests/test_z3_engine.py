@@ -51,3 +51,43 @@ def test_no_invalid_element_on_goldens() -> None:
         solution = run_z3(module)
         assert all(s.valid for s in solution.states.values())
         assert build_constraints(module).devices  # every case has an explicit affinity
+
+
+def test_minimality_proof_shrinks_a_self_supporting_candidate() -> None:
+    """The proof itself (not Z3's first model) rules out a self-supporting cycle: given the
+    model {a, b, c, d} of `a <-> b, c -> d` under the fact c, it must come back with the least
+    model {c, d} (hand derivation: nothing supports a or b); a candidate that is already least
+    (under the fact a: {a, b}) is kept, and an empty fact set keeps its empty model."""
+    import z3
+
+    from placement.model.z3_engine import prove_least
+
+    a, b, c, d = 1, 2, 3, 4
+    clauses = [(a, b), (b, a), (c, d)]
+    got = prove_least(z3.Context(), [[c], [a], []], clauses, [{a, b, c, d}, {a, b}, set()])
+    assert got == [{c, d}, {a, b}, set()]
+
+
+def test_minimality_proof_rejects_a_non_model() -> None:
+    """A candidate that violates a clause (or misses a fact) is not a model: an error, never
+    an answer."""
+    import z3
+
+    from placement.model.z3_engine import MinimalityError, prove_least
+
+    with pytest.raises(MinimalityError):
+        prove_least(z3.Context(), [[1]], [(1, 2)], [{1}])
+    with pytest.raises(MinimalityError):
+        prove_least(z3.Context(), [[1]], [], [set()])
+
+
+def test_least_models_per_fact_set() -> None:
+    """Several fact sets over the same clauses (the devices of stratum 2): each gets its own
+    least model (hand derivation: forward closure of its facts), none leaks into another."""
+    import z3
+
+    from placement.model.z3_engine import least_models
+
+    clauses = [(1, 2), (2, 3), (3, 1), (4, 5), (6, 6)]
+    assert least_models(z3.Context(), [[1], [4], [], [5, 6]], clauses) == [
+        {1, 2, 3}, {4, 5}, set(), {5, 6}]

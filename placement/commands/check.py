@@ -200,7 +200,7 @@ def oracle_rows(case_index: int, module: Module, case_text: str, ours_text: str,
         raise PlacementError("iree-opt's output does not have the same ops as the input; "
                              "cannot align them", filename)
     seed = semantics == "seed"
-    tagger = Tagger(module) if seed else None
+    tagger: Tagger | None = None  # built at the first difference (it builds the constraints)
     usage = (ATTR_OPERANDS_USAGE, ATTR_RESULTS_USAGE)
     rows = []
     for x, y, orig in zip(a, b, src, strict=True):
@@ -211,6 +211,8 @@ def oracle_rows(case_index: int, module: Module, case_text: str, ours_text: str,
                     not_modelled[name] = not_modelled.get(name, 0) + 1
                 continue
             if _norm(mine) != _norm(other):
+                if seed and tagger is None:
+                    tagger = Tagger(module)
                 tag = tagger.tag(orig, name, mine, other) if tagger is not None else None
                 rows.append(Row(case_index, orig, name, mine, other, tag))
     return rows

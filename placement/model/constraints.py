@@ -298,15 +298,8 @@ class _Builder:
             for p in pinned:
                 self.read(e, Kind.O, p, "4.1.1 pinned by", p)
             return
-        if isinstance(v, OpResult):
-            d = v.owner
-            role = optable.info(d).role
-            if role == Role.OPT_BARRIER and v.index < len(d.operands):
-                self.read(e, Kind.P, d.operands[v.index], "4.1.2 optimization barrier", d)
-                return
-            if role == Role.GLOBAL_LOAD:
-                self.load_global(e, d, "4.1.3 global load")
-                return
+        if self.direct_producer(e, v):
+            return
 
         def on_def(r: OpResult) -> Walk:
             d = r.owner
@@ -332,12 +325,26 @@ class _Builder:
         if self.ex.walk_defining_ops(v, on_def, follow_ties=False):
             self.mark_incomplete(e, "producer walk (2.2) incomplete")
 
-    def load_global(self, e: int, load: Operation, rule: str) -> None:
+    def direct_producer(self, e: int, v: Value) -> bool:
+        """The producer rules that read one element instead of walking (4.1.2 a barrier's
+        operand, 4.1.3 a loaded global); whether one applied."""
+        if isinstance(v, OpResult):
+            d = v.owner
+            role = optable.info(d).role
+            if role == Role.OPT_BARRIER and v.index < len(d.operands):
+                self.read(e, Kind.P, d.operands[v.index], "4.1.2 optimization barrier", d)
+                return True
+            if role == Role.GLOBAL_LOAD:
+                self.load_global(e, d, "4.1.3 global load")
+                return True
+        return False
+
+    def load_global(self, e: int, load: Operation, rule: str, guarded: bool = False) -> None:
         g = self.ex.global_op(load)
         if g is None or self.ex.global_info(g) is None:
             self.mark_incomplete(e, f"global of {load.name} unknown")
             return
-        self.read(e, Kind.G, g, rule, load)
+        self.read(e, Kind.G, g, rule, load, guarded)
 
     # ---------------------------------------------------------------- C (4.2)
     def _use_step(self, v: Value) -> Step[tuple[Use, ...]]:

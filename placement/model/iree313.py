@@ -16,9 +16,15 @@ from placement.affinity import affinity_text, own_affinity, requires_affinity
 from placement.ir.core import Module, Operation, OpResult, Value
 from placement.ir.explorer import Explorer, Walk, is_affinity_type, is_affinity_typed
 from placement.model.constraints import ConstraintSystem, _Builder, build_constraints
-from placement.model.z3_engine import device_bits, least_model, least_models
+from placement.model.z3_engine import (
+    device_bits,
+    least_model,
+    least_models,
+    solution_of,
+    validity_clauses,
+)
 from placement.ops import Role
-from placement.solution import Kind, Solution, State
+from placement.solution import Kind, Solution
 
 # The producer's read of a defining op's execution, which 3.13 creates without updating it.
 LAZY_RULE = "4.1.4d producer executes (10.1#6: created without update)"
@@ -58,15 +64,8 @@ class Builder313(_Builder):
 
     # ---------------------------------------------------------------- P (10.1 #2, #6)
     def producer(self, e: int, v: Value) -> None:
-        if isinstance(v, OpResult):
-            d = v.owner
-            role = optable.info(d).role
-            if role == Role.OPT_BARRIER and v.index < len(d.operands):
-                self.read(e, Kind.P, d.operands[v.index], "4.1.2 optimization barrier", d)
-                return
-            if role == Role.GLOBAL_LOAD:
-                self.global_read(e, d, "4.1.3 global load", False)
-                return
+        if self.direct_producer(e, v):
+            return
 
         def on_def(r: OpResult) -> Walk:
             d = r.owner
@@ -85,7 +84,7 @@ class Builder313(_Builder):
             if row.affinity_aware:
                 self.read(e, Kind.O, d, LAZY_RULE, d, pinned)
             elif row.role == Role.GLOBAL_LOAD:
-                self.global_read(e, d, "4.1.4e global load", pinned)
+                self.load_global(e, d, "4.1.4e global load", pinned)
             elif row.role == Role.SELECT and len(d.operands) >= 3:
                 for k in (1, 2):
                     self.read(e, Kind.P, d.operands[k], "4.1.4f select operand", d, pinned)
@@ -95,13 +94,6 @@ class Builder313(_Builder):
 
         if self.ex.walk_defining_ops(v, on_def, follow_ties=False):
             self.mark_incomplete(e, "producer walk (2.2) incomplete")
-
-    def global_read(self, e: int, op: Operation, rule: str, guarded: bool) -> None:
-        g = self.ex.global_op(op)
-        if g is None or self.ex.global_info(g) is None:
-            self.mark_incomplete(e, f"global of {op.name} unknown")
-        else:
-            self.read(e, Kind.G, g, rule, op, guarded)
 
     # ---------------------------------------------------------------- C (10.1 #7)
     def consumer_other(self, e: int, op: Operation, idx: int) -> None:
@@ -138,9 +130,7 @@ def _lazy_pairs(cs: ConstraintSystem) -> set[tuple[int, int]]:
 def solve_system_313(cs: ConstraintSystem) -> tuple[set[int], list[int]]:
     """(invalid elements, per-element device bitset) of the 3.13 least models."""
     ctx = z3.Context()
-    inv_facts = [e + 1 for e in sorted(cs.incomplete) if e not in cs.fixed]
-    inv_clauses = [(edge.source + 1, edge.reader + 1) for edge in cs.edges
-                   if not edge.guarded and edge.reader not in cs.fixed]
+    inv_facts, inv_clauses = validity_clauses(cs)
     invalid = {a - 1 for a in least_model(ctx, inv_facts, inv_clauses)}
     # Invalid without a lazy read ("early"): 3.13 sees them invalid at their first update, so
     # they never pass a device; the other invalid elements pass what they held (spec Q2).
@@ -164,12 +154,4 @@ def solve_system_313(cs: ConstraintSystem) -> tuple[set[int], list[int]]:
 def run_z3_iree313(module: Module, explorer: Explorer) -> Solution:
     """Solve a module under the 3.13 rules with Z3 (least model of both strata)."""
     cs = build_constraints_313(module, explorer)
-    invalid, bits = solve_system_313(cs)
-    solution = Solution("z3")
-    for e, (kind, subject) in enumerate(cs.keys):
-        if e in invalid:
-            solution.set(kind, subject, State(False))
-        else:
-            members = frozenset(d for k, d in enumerate(cs.devices) if bits[e] >> k & 1)
-            solution.set(kind, subject, State(True, members))
-    return solution
+    return solution_of(cs, *solve_system_313(cs))
