@@ -63,7 +63,8 @@ def bench(n_ops: int, pins: bool, time_limit: float) -> dict[str, object]:
                                                       budgets={name: weights // 2}))
     row["problem_s"] = time.perf_counter() - t
     result = solve(problem, time_limit)
-    row.update(solve_s=result.seconds, status=result.status, gap=result.gap,
+    row.update(solve_s=result.seconds, status=result.status, objective=result.objective,
+               bound=result.bound, gap=result.gap,
                decisions=result.size["decisions"], free=result.size["free_groups"],
                variables=result.size["variables"])
     if pins and result.place is not None:

@@ -28,6 +28,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from placement.model.place_exact import solve_part_exact
 from placement.place.cost import (
     Assignment,
     evaluate,
@@ -52,6 +53,8 @@ class SolveResult:
     seconds: float = 0.0
     size: dict[str, int] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
+    # The independent parts of a decomposed solve: (free groups, flows, the part's result).
+    parts: list[tuple[list[int], list[int], SolveResult]] = field(default_factory=list)
 
     @property
     def gap(self) -> float | None:
@@ -368,11 +371,16 @@ def solve(problem: Problem, time_limit: float = 60.0, strict_budget: bool = Fals
         share = max(1.0, time_limit * len(groups) / total_vars)
         if not coupled and _space(problem, groups) <= ENUMERATE_LIMIT:
             part = _enumerate_part(problem, groups, flows, place)
+        elif not coupled and (exact := solve_part_exact(problem, groups, flows,
+                                                        place)) is not None:
+            part = SolveResult("OPTIMAL", place, exact[0], exact[0])
         else:
             part = _solve_part(problem, groups, flows, share, strict_budget, start_place,
                                coupled, place)
         size["variables"] += part.size.get("variables", 0)
         size["constraints"] += part.size.get("constraints", 0)
+        if not coupled:
+            result.parts.append((groups, flows, part))
         if part.objective is None:
             result.status, result.place = part.status, None
             result.objective = result.bound = None
