@@ -99,3 +99,40 @@ def test_a_table_over_the_limit_falls_back_to_cpsat(monkeypatch: pytest.MonkeyPa
     exact = solve(problem, 10)
     assert result.status == exact.status == "OPTIMAL"
     assert result.objective == exact.objective
+
+
+def test_one_budget_decomposition_equals_exhaustive_enumeration() -> None:
+    """A budget on one device: the exact decomposition (cost-versus-storage curves per part,
+    peak levels, covering knapsack) against every assignment, including over-budget cases."""
+    rng = random.Random(13)
+    checked = 0
+    decomposed = 0
+    seed = 0
+    while checked < 150:
+        seed += 1
+        text = generate_module(70_000 + seed, n_ops=rng.choice([12, 20, 30]),
+                               n_devices=rng.choice([2, 3, 3]))
+        module = load(text)
+        solution = solve_module(module)
+        names = sorted(set(build_problem(module, solution, Options()).names))
+        if not names:
+            continue
+        base = _options(rng, names)
+        budget = {rng.choice(names).lstrip("@"): rng.choice([0, 16, 48, 100, 200, 400])}
+        problem = build_problem(module, solution, Options(
+            budgets=budget, links=base.links, storage_weight=base.storage_weight,
+            candidates=base.candidates, replicate=base.replicate))
+        groups = problem.free_groups()
+        space = 1
+        for g in groups:
+            space *= len(group_choices(problem, g))
+        if not groups or space > 4000:
+            continue
+        result = solve(problem, 30)
+        assert result.status == "OPTIMAL" and result.place is not None
+        b = evaluate(problem, result.place)
+        assert objective(problem, b) == result.objective == result.bound
+        assert (result.objective, b.changes) == _exhaustive(problem), seed
+        decomposed += "budget_levels" in result.size
+        checked += 1
+    assert decomposed >= 30  # the decomposition, not only the unbudgeted optimum, was tested

@@ -465,6 +465,11 @@ def _solve_budgeted(problem: Problem, time_limit: float, hint: Assignment | None
         if b.over == 0:
             free.seconds = time.perf_counter() - start
             return free
+        from placement.model.place_budget import solve_one_budget
+
+        exact = solve_one_budget(problem, free, start)
+        if exact is not None:
+            return exact
     coupled = solve_coupled(problem, time_limit / 2, free.place or hint)
     if coupled.objective is not None and free.bound is not None and coupled.bound is not None:
         coupled.bound = max(coupled.bound, free.bound)

@@ -220,3 +220,211 @@ def solve_part_exact(problem: Problem, groups: list[int], flows: list[int],
         for i in problem.groups[g]:
             place[i] = part.choices[v][pick[v]]
     return total // scale, total % scale if scale > 1 else 0
+
+
+# ---------------------------------------------------------------- cost-versus-storage curves
+INF = 1 << 60  # an impossible entry (sums of two stay below 2^63; clipped back after each)
+
+
+def _minplus(a: Table, b: Table) -> Table:
+    """Min-plus convolution along the last (storage) axis; the other axes broadcast."""
+    la, lb = a.shape[-1], b.shape[-1]
+    if la == 1 or lb == 1:
+        return np.minimum(a + b, INF)
+    if la < lb:
+        a, b, la, lb = b, a, lb, la
+    shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-1]) + (la + lb - 1,)
+    out = np.full(shape, INF, dtype=np.int64)
+    for j in range(lb):
+        window = out[..., j:j + la]
+        np.minimum(window, a + b[..., j:j + 1], out=window)
+    return np.minimum(out, INF)
+
+
+def _split(arrays: list[Table], total: int, want: int) -> list[int] | None:
+    """Storage per array (1-D, min-plus) summing to `total` with values summing to `want`."""
+    prefix = [np.zeros(1, dtype=np.int64)]
+    for a in arrays:
+        prefix.append(_minplus(prefix[-1], a))
+    if total >= prefix[-1].shape[0] or int(prefix[-1][total]) != want:
+        return None
+    out = [0] * len(arrays)
+    s, value = total, want
+    for k in range(len(arrays) - 1, -1, -1):
+        a, before = arrays[k], prefix[k]
+        for sk in range(min(s, a.shape[0] - 1) + 1):
+            rest = s - sk
+            if rest < before.shape[0] and int(a[sk]) < INF \
+                    and int(before[rest]) + int(a[sk]) == value:
+                out[k] = sk
+                s, value = rest, value - int(a[sk])
+                break
+        else:
+            return None
+    return out
+
+
+class PartCurve:
+    """The exact cost-versus-storage curve of one part on device `dev` (bucket elimination with
+    a storage axis: min-plus convolution where tables meet), and the assignment of any of its
+    points. Groups in `forbid` may not use `dev`. Storage is counted in units of the greatest
+    common divisor of the part's global sizes."""
+
+    def __init__(self, problem: Problem, groups: list[int], flows: list[int],
+                 place: Assignment, dev: int, forbid: set[int]) -> None:
+        self.p = problem
+        self.groups = groups
+        self.place = place
+        self.dev = dev
+        self.part = _Part(problem, groups, flows, place)
+        self.flows = flows
+        self.forbid = forbid
+        sizes = [self.stored(g) for g in groups]
+        self.unit = math.gcd(*sizes) or 1
+        self.ok = False
+        self.points: list[tuple[int, int, int]] = []  # (storage bytes, cost, changes)
+        self._build()
+
+    def stored(self, g: int) -> int:
+        return sum(self.p.decisions[i].storage for i in self.p.groups[g]
+                   if self.p.decisions[i].is_global)
+
+    def _build(self) -> None:
+        p, part, dev = self.p, self.part, self.dev
+        changes_max = sum(len(p.groups[g]) for g in self.groups)
+        self.scale = scale = changes_max + 1
+        if (_max_cost(p, self.groups, self.flows) + 1) * scale >= INF:
+            return
+        tables: list[_Factor] = []
+        of_var: list[set[int]] = [set() for _ in self.groups]
+        alive: set[int] = set()
+
+        def add(f: _Factor) -> int:
+            k = len(tables)
+            for v in f.scope:
+                of_var[v].add(k)
+            tables.append(f)
+            alive.add(k)
+            return k
+
+        for f in self.flows:
+            factor = part.flow_factor(f, scale)
+            if factor is None:
+                return
+            add(_Factor(factor.scope, factor.table[..., None]))
+        for v, g in enumerate(self.groups):
+            base = part.unary(v, scale).table
+            units = self.stored(g) // self.unit
+            on = part.member[v][:, dev]
+            if self.groups[v] in self.forbid:
+                base = np.where(on, INF, base)
+            if units:
+                t = np.full((len(base), units + 1), INF, dtype=np.int64)
+                for c in range(len(base)):
+                    t[c, units if on[c] else 0] = base[c]
+            else:
+                t = base[:, None].copy()
+            add(_Factor((v,), t))
+
+        def union(v: int) -> tuple[tuple[int, ...], int]:
+            out = {v}
+            length = 1
+            for i in of_var[v]:
+                out.update(tables[i].scope)
+                length += tables[i].table.shape[-1] - 1
+            return tuple(sorted(out)), length
+
+        def key(v: int) -> int:
+            scope, length = union(v)
+            return math.prod(part.shape(scope)) * length
+
+        heap = [(key(v), v) for v in range(len(self.groups))]
+        heapq.heapify(heap)
+        current = {v: k for k, v in heap}
+        done: set[int] = set()
+        self.records: list[tuple[int, tuple[int, ...], list[int], int]] = []
+        while heap:
+            size, v = heapq.heappop(heap)
+            if v in done or current[v] != size:
+                continue
+            if size > TABLE_LIMIT:
+                return
+            scope, _ = union(v)
+            inputs = sorted(of_var[v])
+            combined = np.zeros(part.shape(scope) + (1,), dtype=np.int64)
+            for i in inputs:
+                fac = tables[i]
+                combined = _minplus(combined, _expand_curve(fac, scope))
+                for u in fac.scope:
+                    if u != v:
+                        of_var[u].discard(i)
+                alive.discard(i)
+            of_var[v].clear()
+            ax = scope.index(v)
+            rest = scope[:ax] + scope[ax + 1:]
+            k = add(_Factor(rest, np.min(combined, axis=ax)))
+            self.records.append((v, rest, inputs, k))
+            done.add(v)
+            for u in rest:
+                current[u] = key(u)
+                heapq.heappush(heap, (current[u], u))
+        self.tables = tables
+        self.final = sorted(i for i in alive if not tables[i].scope)
+        total = np.zeros(1, dtype=np.int64)
+        for i in self.final:
+            total = _minplus(total, tables[i].table)
+        self.total = total
+        best: int | None = None
+        for s in range(total.shape[0]):  # least storage first: keep strictly cheaper points
+            value = int(total[s])
+            if value < INF and (best is None or value < best):
+                best = value
+                self.points.append((s * self.unit, value // scale, value % scale))
+        self.points.reverse()  # the cheapest (most storage) first
+        self.ok = bool(self.points)
+
+    def assign(self, storage: int) -> None:
+        """Write the assignment of the point storing `storage` bytes into `place`."""
+        s = storage // self.unit
+        tables = self.tables
+        target: dict[int, int] = {}
+        arrays = [tables[i].table for i in self.final]
+        split = _split(arrays, s, int(self.total[s]))
+        assert split is not None
+        for i, si in zip(self.final, split, strict=True):
+            target[i] = si
+        pick = [0] * len(self.groups)
+        for v, rest, inputs, k in reversed(self.records):
+            want_s = target.get(k, 0)
+            idx_rest = tuple(pick[u] for u in rest)
+            want = int(tables[k].table[idx_rest + (want_s,)])
+            for c in range(len(self.part.choices[v])):
+                pick[v] = c
+                rows = []
+                for i in inputs:
+                    fac = tables[i]
+                    rows.append(fac.table[tuple(pick[u] for u in fac.scope)])
+                found = _split(rows, want_s, want)
+                if found is not None:
+                    for i, si in zip(inputs, found, strict=True):
+                        target[i] = si
+                    break
+            else:
+                raise AssertionError("curve back-substitution found no choice")
+        for v, g in enumerate(self.groups):
+            for i in self.p.groups[g]:
+                self.place[i] = self.part.choices[v][pick[v]]
+
+
+def _expand_curve(f: _Factor, scope: tuple[int, ...]) -> Table:
+    """Like `_expand`, keeping the trailing storage axis."""
+    inside = set(f.scope)
+    dims = []
+    k = 0
+    for v in scope:
+        if v in inside:
+            dims.append(f.table.shape[k])
+            k += 1
+        else:
+            dims.append(1)
+    return f.table.reshape(dims + [f.table.shape[-1]])
