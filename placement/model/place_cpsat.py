@@ -16,6 +16,10 @@ optima pick the fewest departures). The solver runs one worker with seed 0; the 
 CP-SAT deterministic time, so a run that stops early stops at the same point every time.
 With `strict_budget`, budgets are hard and guarded by assumption literals, as are the user's
 pins that put bytes on a budgeted device; an infeasible model names the conflicting ones.
+
+`solve` decomposes first: independent parts are solved exactly (enumeration, else variable
+elimination in placement.model.place_exact; CP-SAT only for parts too wide), and a budget on
+one device exactly by placement.model.place_budget; this model is for the rest.
 """
 
 from __future__ import annotations
