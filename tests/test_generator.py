@@ -75,6 +75,29 @@ def test_feature_subsets_are_deterministic() -> None:
     assert generate_module(3, features=feats) == generate_module(3, features=feats)
 
 
+def test_tiny_functions_terminate() -> None:
+    """`ops_per_function=(0, 0)` (tiny sizes) drew function budgets of 0 ops and looped
+    forever in `_split_budget` (seed 70001, n_ops 0-3 among others). Run in a subprocess with
+    a timeout, so a regression fails instead of hanging the suite."""
+    code = ("from placement.testing.generate import generate_module\n"
+            "for seed in (70001, 1, 2):\n"
+            "    for n in range(4):\n"
+            "        for lo, hi in ((0, 0), (0, 1), (1, 1)):\n"
+            "            text = generate_module(seed, n_ops=n, n_devices=3,\n"
+            "                                   ops_per_function=(lo, hi))\n"
+            "            assert 'util.func' in text\n"
+            "print('ok')\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr[-2000:]
+    # Sizes of at least one op per function are unchanged (same draws, same text).
+    assert generate_module(70001, n_ops=3, ops_per_function=(1, 1)) == generate_module(
+        70001, n_ops=3, ops_per_function=(1, 1))
+    text = generate_module(70001, n_ops=3, ops_per_function=(0, 0))
+    parse(text, "tiny")
+
+
 def test_different_seeds_differ() -> None:
     texts = {generate_module(seed, n_ops=40) for seed in range(30)}
     assert len(texts) == 30

@@ -16,6 +16,10 @@ optima pick the fewest departures). The solver runs one worker with seed 0; the 
 CP-SAT deterministic time, so a run that stops early stops at the same point every time.
 With `strict_budget`, budgets are hard and guarded by assumption literals, as are the user's
 pins that put bytes on a budgeted device; an infeasible model names the conflicting ones.
+
+`solve` decomposes first: independent parts are solved exactly (enumeration, else variable
+elimination in placement.model.place_exact; CP-SAT only for parts too wide), and a budget on
+one device exactly by placement.model.place_budget; this model is for the rest.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from placement.model.place_exact import solve_part_exact
 from placement.place.cost import (
     Assignment,
     evaluate,
@@ -52,6 +57,8 @@ class SolveResult:
     seconds: float = 0.0
     size: dict[str, int] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
+    # The independent parts of a decomposed solve: (free groups, flows, the part's result).
+    parts: list[tuple[list[int], list[int], SolveResult]] = field(default_factory=list)
 
     @property
     def gap(self) -> float | None:
@@ -368,11 +375,16 @@ def solve(problem: Problem, time_limit: float = 60.0, strict_budget: bool = Fals
         share = max(1.0, time_limit * len(groups) / total_vars)
         if not coupled and _space(problem, groups) <= ENUMERATE_LIMIT:
             part = _enumerate_part(problem, groups, flows, place)
+        elif not coupled and (exact := solve_part_exact(problem, groups, flows,
+                                                        place)) is not None:
+            part = SolveResult("OPTIMAL", place, exact[0], exact[0])
         else:
             part = _solve_part(problem, groups, flows, share, strict_budget, start_place,
                                coupled, place)
         size["variables"] += part.size.get("variables", 0)
         size["constraints"] += part.size.get("constraints", 0)
+        if not coupled:
+            result.parts.append((groups, flows, part))
         if part.objective is None:
             result.status, result.place = part.status, None
             result.objective = result.bound = None
@@ -457,6 +469,11 @@ def _solve_budgeted(problem: Problem, time_limit: float, hint: Assignment | None
         if b.over == 0:
             free.seconds = time.perf_counter() - start
             return free
+        from placement.model.place_budget import solve_one_budget
+
+        exact = solve_one_budget(problem, free, start)
+        if exact is not None:
+            return exact
     coupled = solve_coupled(problem, time_limit / 2, free.place or hint)
     if coupled.objective is not None and free.bound is not None and coupled.bound is not None:
         coupled.bound = max(coupled.bound, free.bound)

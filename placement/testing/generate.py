@@ -1136,7 +1136,9 @@ def _split_budget(rng: random.Random, n_ops: int, lo: int, hi: int) -> list[int]
     budgets: list[int] = []
     left = max(1, n_ops)
     while left > 0:
-        size = min(left, rng.randint(lo, hi))
+        # At least one op per function: a draw of 0 (`ops_per_function=(0, 0)`) made no
+        # progress and looped forever.
+        size = min(left, max(1, rng.randint(lo, hi)))
         budgets.append(size)
         left -= size
     return budgets
