@@ -119,8 +119,8 @@ class _Part:
         return _Factor((v,), np.array(values, dtype=np.int64))
 
 
-def _expand(f: _Factor, scope: tuple[int, ...]) -> Table:
-    """`f`'s table with a length-1 axis for every variable of `scope` it does not mention."""
+def _scope_dims(f: _Factor, scope: tuple[int, ...]) -> list[int]:
+    """The sizes of `f`'s axes over `scope`: 1 for every variable it does not mention."""
     inside = set(f.scope)
     dims = []
     k = 0
@@ -130,7 +130,12 @@ def _expand(f: _Factor, scope: tuple[int, ...]) -> Table:
             k += 1
         else:
             dims.append(1)
-    return f.table.reshape(dims)
+    return dims
+
+
+def _expand(f: _Factor, scope: tuple[int, ...]) -> Table:
+    """`f`'s table with a length-1 axis for every variable of `scope` it does not mention."""
+    return f.table.reshape(_scope_dims(f, scope))
 
 
 def _max_cost(problem: Problem, groups: list[int], flows: list[int]) -> int:
@@ -418,13 +423,4 @@ class PartCurve:
 
 def _expand_curve(f: _Factor, scope: tuple[int, ...]) -> Table:
     """Like `_expand`, keeping the trailing storage axis."""
-    inside = set(f.scope)
-    dims = []
-    k = 0
-    for v in scope:
-        if v in inside:
-            dims.append(f.table.shape[k])
-            k += 1
-        else:
-            dims.append(1)
-    return f.table.reshape(dims + [f.table.shape[-1]])
+    return f.table.reshape(_scope_dims(f, scope) + [f.table.shape[-1]])
