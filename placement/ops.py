@@ -1043,6 +1043,84 @@ FORMATS: dict[str, _S] = {
     "linalg.yield": _S("$values attr-dict (`:` type($values)^)?", "values*"),
 }
 
+# The types the custom parsers resolve operands with where the format writes no `type($x)`
+# (`OpSyntax.operand_types`), transcribed from the ODS declarations: `Index` dims, sizes, offsets
+# and workloads (FLOW_Dim, Stream_Size, Stream_Offset, Stream_Dim, IREETensorExt dims:
+# `TypeAlias<Index>`), `I1` conditions, timepoints and fences, and `AllTypesMatch` /
+# `SameOperandsAndResultType` / `SameTypeOperands` / `TypesMatchWith` relations.
+_TP = "=!stream.timepoint"
+
+
+def _index(groups: str) -> tuple[tuple[str, str], ...]:
+    return tuple((g, "=index") for g in groups.split())
+
+
+OPERAND_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
+    **{f"arith.{n}": (("lhs", "result"), ("rhs", "result")) for n in (
+        "addi", "subi", "muli", "divsi", "divui", "remsi", "remui", "andi", "ori", "xori",
+        "addf", "subf", "mulf", "divf", "maximumf", "minimumf", "maxsi", "minsi", "maxui",
+        "minui")},
+    "arith.cmpi": (("rhs", "lhs"),),
+    "arith.cmpf": (("rhs", "lhs"),),
+    "math.tanh": (("operand", "result"),),
+    "math.exp": (("operand", "result"),),
+    "cf.cond_br": (("condition", "=i1"),),
+    "scf.if": (("condition", "=i1"),),
+    "scf.condition": (("condition", "=i1"),),
+    "tensor.empty": _index("dynamicSizes"),
+    "flow.dispatch": _index("workload argument_dims result_dims"),
+    "flow.dispatch.workgroups": _index("workload argument_dims result_dims"),
+    "flow.tensor.reshape": _index("source_dims result_dims"),
+    "flow.tensor.bitcast": _index("source_dims result_dims"),
+    "flow.tensor.load": _index("source_dims indices"),
+    "flow.tensor.splat": (("value", "%result"), *_index("result_dims")),
+    "flow.tensor.clone": (("operand", "result"), *_index("operand_dims")),
+    "flow.tensor.transfer": (("operand", "result"), *_index("operand_dims")),
+    "flow.tensor.barrier": (("operand", "result"), *_index("operand_dims")),
+    "hal.tensor.import": (("wait_fence", "=!hal.fence"), *_index("target_dims byte_offset")),
+    "hal.tensor.export": _index("source_dims"),
+    "hal.tensor.alias": (("wait_fence", "=!hal.fence"), *_index("source_dims")),
+    "stream.binding.subspan": _index("byte_offset dynamic_dims"),
+    "stream.yield": _index("resource_operand_sizes"),
+    "stream.resource.alloca": (("await_timepoint", _TP), *_index("storage_size")),
+    "stream.resource.dealloca": (("await_timepoint", _TP), *_index("operand_size")),
+    "stream.resource.pack": _index("offset dynamic_slice_sizes"),
+    "stream.resource.constants": _index("result_sizes"),
+    "stream.tensor.import": _index("result_encoding_dims result_size"),
+    "stream.tensor.export": _index("source_encoding_dims source_size"),
+    "stream.tensor.sizeof": _index("encoding_dims"),
+    "stream.tensor.constant": _index("result_encoding_dims"),
+    "stream.tensor.encode": _index("source_encoding_dims source_size result_encoding_dims "
+                                   "result_size"),
+    "stream.tensor.dispatch": _index("workload operand_sizes operand_encoding_dims "
+                                     "result_sizes result_encoding_dims"),
+    "stream.async.alloca": _index("storage_size"),
+    "stream.async.splat": (("await_timepoint", _TP), *_index("result_size")),
+    "stream.async.clone": _index("source_size result_size"),
+    "stream.async.slice": _index("source_size source_offset source_end result_size"),
+    "stream.async.fill": _index("target_size target_offset target_end target_length"),
+    "stream.async.update": _index("target_size target_offset target_end update_size"),
+    "stream.async.copy": _index("target_size target_offset target_end source_size "
+                                "source_offset source_end length"),
+    "stream.async.collective": _index("target_size target_offset target_end target_length "
+                                      "source_size source_offset source_end source_length "
+                                      "element_count"),
+    "stream.async.transfer": _index("source_size result_size"),
+    "stream.async.cast": _index("source_size result_size"),
+    "stream.async.call": _index("resource_operand_sizes resource_operand_offsets "
+                                "resource_operand_ends resource_operand_lengths result_sizes"),
+    "stream.async.execute": (("await_timepoint", _TP),
+                             *_index("resource_operand_sizes result_sizes")),
+    "stream.cmd.execute": (("await_timepoint", _TP), *_index("resource_operand_sizes")),
+    "stream.cmd.dispatch": _index("workload resource_sizes resource_offsets resource_lengths"),
+    "stream.timepoint.join": (("await_timepoints", _TP),),
+    "stream.timepoint.await": (("await_timepoint", _TP), *_index("resource_operand_sizes")),
+    "iree_tensor_ext.dispatch.tensor.load": _index("source_dims offsets sizes strides"),
+    "iree_tensor_ext.dispatch.tensor.store": _index("target_dims offsets sizes strides"),
+}
+FORMATS.update({name: replace(FORMATS[name], operand_types=rules)
+                for name, rules in OPERAND_TYPES.items()})
+
 _SYNTAX_CACHE: dict[str, object] = {}
 
 

@@ -465,7 +465,7 @@ class Parser:
                 if fwd is not None:
                     if fwd.type and _norm(fwd.type) != _norm(v.type):
                         raise NotedError(
-                            f"definition of SSA value '{key}' has type '{v.type}'",
+                            f"definition of SSA value '{name}#{i}' has type '{v.type}'",
                             self.filename, self.source, offset,
                             f"previously used here with type '{fwd.type}'",
                             fwd.type_offset if fwd.type_offset >= 0 else offset)
@@ -818,6 +818,9 @@ class Parser:
             segments.append(len(values))
             written = written_types.get(name)
             if written is None:
+                rule = fmt.operand_types.get(name)
+                if rule is not None and values:
+                    self._check_implied_types(st, name, rule, values)
                 for value in values:
                     add_use(op, value)
                 continue
@@ -877,6 +880,31 @@ class Parser:
                 else:
                     types.extend(v.type for v in st.operands.get(rule, []))
         return types
+
+    def _check_implied_types(self, st: OpState, name: str, rule: str,
+                             values: list[Value]) -> None:
+        """The values of operand group `name` have the type the op's custom parser resolves
+        them with (`OpSyntax.operand_types`); values of a type we do not know are not checked."""
+        if rule.startswith("="):
+            types = [rule[1:]] * len(values)
+        else:
+            source = st.types.get(rule.lstrip("%"))
+            if not source:
+                return
+            if rule.startswith("%"):
+                types = [_element_type(source[0][0])] * len(values)
+            elif len(source) == len(values):
+                types = [t for t, _ in source]
+            elif len(source) == 1:
+                types = [source[0][0]] * len(values)
+            else:
+                return
+        offsets = st.operand_offsets.get(name) or []
+        if len(offsets) != len(values):
+            return
+        for value, ty, off in zip(values, types, offsets, strict=True):
+            if value.type != ty and ty and (value.type or isinstance(value, _Forward)):
+                self.check_type(value, ty, off)
 
     # ---------------------------------------------------------------- regions
     def parse_region(self, op: Operation, entry_args: list[ArgDecl], isolated: bool,

@@ -1,0 +1,125 @@
+"""The classes of bad input the mutation fuzz found iree-opt rejecting and us accepting (issue 7).
+
+Each case: our located diagnostics (`line:col: error: ...` and MLIR's `note:`s) equal the ones
+pasted from iree-opt 3.13's run on the same text, which the test re-checks live where iree-opt
+is installed. `ACCEPTED` are the near neighbours iree-opt accepts.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from placement.diagnostics import PlacementError
+from placement.ir import load
+from placement.oracle import find_iree_opt
+
+_HEAD = re.compile(r"^[^\n]*?:(\d+:\d+: (?:error|note): .*)$")
+
+
+def _f(body: str, args: str = "") -> str:
+    return f"util.func private @f({args}) {{\n{body}\n  util.return\n}}\n"
+
+
+# Operands the custom form resolves with a type the format does not write (ODS type relations:
+# `OpSyntax.operand_types`).
+_TYPES = {
+    "transfer_operand_is_result_type": (
+        _f("  %b = flow.tensor.transfer %a : tensor<1xi32> to #hal.device.promise<@d>",
+           "%a: tensor<2xi32>"),
+        ["2:29: error: use of value '%a' expects different type than prior uses: "
+         "'tensor<1xi32>' vs 'tensor<2xi32>'", "1:22: note: prior use here"]),
+    "load_indices_are_index": (
+        _f("  %t = arith.constant dense<1> : tensor<4xi32>\n"
+           "  %x = flow.tensor.load %t[%c] : tensor<4xi32>", "%c: i32"),
+        ["3:28: error: use of value '%c' expects different type than prior uses: 'index' vs "
+         "'i32'", "1:22: note: prior use here"]),
+    "cmpi_rhs_is_lhs_type": (
+        _f("  %c = arith.cmpi slt, %a, %b : i32", "%a: i32, %b: index"),
+        ["2:28: error: use of value '%b' expects different type than prior uses: 'i32' vs "
+         "'index'", "1:31: note: prior use here"]),
+    "addi_operands_are_result_type": (
+        _f("  %c = arith.addi %a, %b : i32", "%a: index, %b: i32"),
+        ["2:19: error: use of value '%a' expects different type than prior uses: 'i32' vs "
+         "'index'", "1:22: note: prior use here"]),
+    "scf_if_condition_is_i1": (
+        _f("  scf.if %a {\n  }", "%a: i32"),
+        ["2:10: error: use of value '%a' expects different type than prior uses: 'i1' vs "
+         "'i32'", "1:22: note: prior use here"]),
+    "splat_value_is_element_type": (
+        _f("  %t = flow.tensor.splat %a : tensor<4xf32>", "%a: i32"),
+        ["2:26: error: use of value '%a' expects different type than prior uses: 'f32' vs "
+         "'i32'", "1:22: note: prior use here"]),
+    "clone_dims_are_index": (
+        _f("  %b = flow.tensor.clone %a : tensor<?xi32>{%n}", "%a: tensor<?xi32>, %n: i64"),
+        ["2:45: error: use of value '%n' expects different type than prior uses: 'index' vs "
+         "'i64'", "1:41: note: prior use here"]),
+    "stream_sizes_are_index": (
+        _f("  %b = stream.async.clone %a : !stream.resource<*>{%n} -> "
+           "!stream.resource<*>{%n}", "%a: !stream.resource<*>, %n: i32"),
+        ["2:52: error: use of value '%n' expects different type than prior uses: 'index' vs "
+         "'i32'", "1:47: note: prior use here"]),
+    "await_is_a_timepoint": (
+        _f("  %r = stream.timepoint.await %t => %a : !stream.resource<*>{%n}",
+           "%a: !stream.resource<*>, %n: index, %t: i32"),
+        ["2:31: error: use of value '%t' expects different type than prior uses: "
+         "'!stream.timepoint' vs 'i32'", "1:58: note: prior use here"]),
+    "forward_use_then_definition": (
+        "util.func private @f() {\n  cf.br ^bb2\n^bb1:\n"
+        "  %x = flow.tensor.transfer %v : tensor<1xi32> to #hal.device.promise<@d>\n"
+        "  util.return\n^bb2:\n  %v = arith.constant dense<1.0> : tensor<1xf32>\n"
+        "  cf.br ^bb1\n}\n",
+        ["7:3: error: definition of SSA value '%v#0' has type 'tensor<1xf32>'",
+         "4:29: note: previously used here with type 'tensor<1xi32>'"]),
+}
+
+REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES}
+
+ACCEPTED: dict[str, str] = {
+    "transfer_same_type": _f("  %b = flow.tensor.transfer %a : tensor<2xi32> to "
+                             "#hal.device.promise<@d>", "%a: tensor<2xi32>"),
+    "clone_index_dims": _f("  %b = flow.tensor.clone %a : tensor<?xi32>{%n}",
+                           "%a: tensor<?xi32>, %n: index"),
+}
+
+
+def _ours(text: str) -> list[str]:
+    try:
+        load(text, "x.mlir")
+    except PlacementError as e:
+        return [m.group(1) for line in e.render().splitlines() if (m := _HEAD.match(line))]
+    return []
+
+
+def _iree(text: str, tmp_path: Path) -> list[str] | None:
+    """iree-opt's diagnostics on `text` (None where iree-opt is not installed)."""
+    exe = find_iree_opt()
+    if exe is None:
+        return None
+    path = tmp_path / "x.mlir"
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    proc = subprocess.run([exe, str(path), "-o", "/dev/null"], capture_output=True, text=True,
+                          check=False, errors="replace")
+    return [m.group(1) for line in proc.stderr.splitlines()
+            if (m := _HEAD.match(line)) and "see current operation" not in line]
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_rejected_as_iree_opt_rejects(name: str, tmp_path: Path) -> None:
+    text, expected = REJECTED[name]
+    assert _ours(text) == expected
+    theirs = _iree(text, tmp_path)
+    if theirs is not None:
+        assert theirs == expected
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_accepted_as_iree_opt_accepts(name: str, tmp_path: Path) -> None:
+    text = ACCEPTED[name]
+    assert _ours(text) == []
+    theirs = _iree(text, tmp_path)
+    if theirs is not None:
+        assert theirs == []
