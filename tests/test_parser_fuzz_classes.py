@@ -76,13 +76,63 @@ _TYPES = {
          "4:29: note: previously used here with type 'tensor<1xi32>'"]),
 }
 
-REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES}
+
+
+def _arg(ty: str) -> str:
+    return f"util.func private @f(%a: {ty}) {{\n  util.return\n}}\n"
+
+
+# Shaped types as MLIR's dimension-list parser reads them (a `0x..` token is the dimension 0
+# and the lexer restarts at its `x`; `1e5` is `1` then the identifier `e5`).
+_SHAPES = {
+    "hex_dimension_then_bad_element": (
+        _arg("tensor<0xffffffffffffffffffffffffffffffffffffffffx4096xf32>"),
+        ["1:35: error: expected non-function type"]),
+    "hex_dimension_without_x": (_arg("tensor<0x4>"),
+                                ["1:36: error: expected 'x' in dimension list"]),
+    "exponent_dimension": (_arg("tensor<1e999x4xf32>"),
+                           ["1:34: error: expected 'x' in dimension list"]),
+    "exponent_later_dimension": (_arg("tensor<4x1e5xf32>"),
+                                 ["1:36: error: expected 'x' in dimension list"]),
+    "negative_dimension": (_arg("tensor<-4xf32>"), ["1:33: error: expected non-function type"]),
+    "float_dimension": (_arg("tensor<4.0xf32>"), ["1:33: error: expected non-function type"]),
+    "capital_x": (_arg("tensor<4X4xf32>"), ["1:34: error: expected 'x' in dimension list"]),
+    "capital_hex": (_arg("tensor<0X4xf32>"), ["1:34: error: expected 'x' in dimension list"]),
+    "unranked_without_x": (_arg("tensor<*4xf32>"),
+                           ["1:34: error: expected 'x' in dimension list"]),
+    "unknown_element": (_arg("tensor<4xfoo>"), ["1:35: error: expected non-function type"]),
+    "plus_dimension": (_arg("tensor<4x+4xf32>"), ["1:35: error: expected non-function type"]),
+    "junk_before_close": (_arg("tensor<4xf32 = 3>"),
+                          ["1:38: error: expected '>' in tensor type"]),
+    "missing_encoding_comma": (_arg("tensor<4xf32 #a>"),
+                               ["1:38: error: expected '>' in tensor type"]),
+    "no_encoding_after_comma": (_arg("tensor<4xf32, =>"),
+                                ["1:39: error: expected '>' in tensor type"]),
+    "dialect_element_then_junk": (_arg("tensor<4x!hal.buffer_view 3>"),
+                                  ["1:51: error: expected '>' in tensor type"]),
+    "tensor_of_tensor": (_arg("tensor<4xtensor<4xf32>>"),
+                         ["1:35: error: invalid tensor element type"]),
+    "vector_junk": (_arg("vector<4xf32, 3>"), ["1:38: error: expected '>' in vector type"]),
+    "memref_junk": (_arg("memref<4xf32 3>"),
+                    ["1:38: error: expected ',' or '>' in memref type"]),
+    "vector_dynamic": (_arg("vector<?x4xf32>"), ["1:33: error: expected non-function type"]),
+    "vector_zero": (_arg("vector<4x0xf32>"), [
+        "1:26: error: vector types must have positive constant sizes but got 4, 0"]),
+}
+
+REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES}
 
 ACCEPTED: dict[str, str] = {
     "transfer_same_type": _f("  %b = flow.tensor.transfer %a : tensor<2xi32> to "
                              "#hal.device.promise<@d>", "%a: tensor<2xi32>"),
     "clone_index_dims": _f("  %b = flow.tensor.clone %a : tensor<?xi32>{%n}",
                            "%a: tensor<?xi32>, %n: index"),
+    **{f"shape_{i}": _arg(t) for i, t in enumerate((
+        "tensor<0x4xf32>", "tensor<00x4xf32>", "tensor<04x4xf32>", "tensor<4 x 4xf32>",
+        "tensor<?x0x4xf32>", "tensor<0xf32>", "tensor<*xf32>", "tensor<4x // c\n 4xf32>",
+        "tensor<4xf32, >", "tensor<4x!hal.buffer_view>", "vector<[4]xf32>", "memref<0x4xf32>",
+        "memref<4xf32, 1>", "tensor<4xf8E4M3FN>", "tensor<4xi0>", "tensor<4xsi8>",
+        "tensor<4xcomplex<f32>>"))},
 }
 
 

@@ -266,6 +266,155 @@ def check_literals(source: str, filename: str, toks: Tokens) -> None:
         before = source[:num.start()].rstrip()[-1:]
         expected = {"<": "'>'", "[": "']'", ",": "']'"}.get(before, "a '.' in a float")
         found.append((m.start(), f"expected {expected}"))
+    shaped: dict[int, str] = {}
+    for m in _SHAPED_RE.finditer(source):
+        if m.group(1) == "vector" or _SHAPED_OK_RE.match(source, m.end()) is None:
+            error = _shaped_error(source, m.start(), m.group(1), m.end())
+            if error is not None and in_token(m.start()):
+                shaped.setdefault(*error)
+    found.extend(shaped.items())
     if found:
-        at, message = min(found)
+        at = min(found)[0]
+        message = shaped.get(at) or min(found)[1]  # `1e5` in a dimension list: the list's error
         raise PlacementError(message, filename, source, at)
+
+
+# Builtin shaped types, as MLIR's type parser reads them (parseTensorType, parseVectorType,
+# parseMemRefType, parseDimensionListRanked, parseXInDimensionList): a dimension list of
+# `?`/integers each followed by an `x` (a `0x..` token is the dimension 0 and the lexer restarts
+# at its `x`; `1e5` is `1` and the identifier `e5`), an element type, then `>` (tensor: or `,`
+# and an encoding; memref: `,` and a layout). The fast pattern accepts the common spellings
+# outright; others are scanned and rejected only where MLIR's rule is plain (vector: scalable
+# `[4]` dims and anything unusual are left alone).
+_SHAPED_RE = re.compile(r"(?<![\w.$\-!#@%])(tensor|vector|memref)<")
+_ELEMENT = r"(?:[su]?i\d+|[bt]?f\d+|index)"
+_SHAPED_OK_RE = re.compile(rf"(?:(?:\d+|\?)x)*{_ELEMENT}(?:>|, ?#)")
+_SKIP_RE = re.compile(r"(?:[ \t\r\n\x00]+|//[^\n\r]*)*")
+_IDENT_RE = re.compile(r"[A-Za-z_][\w$.]*")
+_DIALECT_TYPE_RE = re.compile(r"![A-Za-z_$.\-][\w$.\-]*")
+_TYPE_WORD_RE = re.compile(r"(?:[su]?i\d+|index|none|[bt]?f\d\w*)\Z")
+_NESTED_TYPES = frozenset(("tensor", "vector", "memref", "complex", "tuple"))
+_CLOSE_MESSAGE = {"tensor": "expected '>' in tensor type", "vector": "expected '>' in vector type",
+                  "memref": "expected ',' or '>' in memref type"}
+
+
+def _skip(source: str, i: int) -> int:
+    m = _SKIP_RE.match(source, i)
+    return m.end() if m else i
+
+
+def _angle_end(source: str, i: int) -> int | None:
+    """Index past the `<...>` group opening at `i` (strings skipped), None if unbalanced."""
+    depth = 0
+    n = len(source)
+    while i < n:
+        c = source[i]
+        if c == '"':
+            j = source.find('"', i + 1)
+            while j > 0 and source[j - 1] == "\\":
+                j = source.find('"', j + 1)
+            if j < 0:
+                return None
+            i = j
+        elif c == "<":
+            depth += 1
+        elif c == ">" and source[i - 1] != "-":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str] | None:
+    """MLIR's first error in the shaped type `kind<` at `start` (`i`: just past `<`), or None
+    where the type is valid or not one this scan decides."""
+    dims: list[int] = []
+    i = _skip(source, i)
+    if source.startswith("*", i):
+        if kind == "vector":
+            return None
+        i = _skip(source, i + 1)
+        if not source.startswith("x", i):
+            return _wrong(source, i), "expected 'x' in dimension list"
+        i += 1
+    else:
+        while True:
+            c = source[i:i + 1]
+            if c == "?" and kind != "vector":
+                i += 1
+            elif c.isdigit():
+                j = i + 1
+                if c == "0" and source[j:j + 1] == "x" and source[j + 1:j + 2] in _HEX:
+                    dims.append(0)  # `0x4`: the dimension 0, then the lexer restarts at `x`
+                    i = j
+                else:
+                    while source[j:j + 1].isdigit():
+                        j += 1
+                    if source[j:j + 1] == ".":
+                        return _wrong(source, i), "expected non-function type"  # a float
+                    dims.append(int(source[i:j]) if j - i < 20 else 1 << 64)
+                    i = _skip(source, j)
+            elif c == "[":
+                return None  # a scalable vector dimension
+            else:
+                break
+            if not source.startswith("x", i):
+                return _wrong(source, i), "expected 'x' in dimension list"
+            i = _skip(source, i + 1)
+    # The element type.
+    if source.startswith("!", i):
+        m = _DIALECT_TYPE_RE.match(source, i)
+        if m is None:
+            return None
+        i = m.end()
+        if source.startswith("<", i):
+            end = _angle_end(source, i)
+            if end is None:
+                return None
+            i = end
+    else:
+        m = _IDENT_RE.match(source, i)
+        if m is None:
+            return (_wrong(source, i), "expected non-function type") \
+                if source[i:i + 1] in _NOT_A_TYPE else None
+        word = m.group()
+        if word in ("tensor", "memref") and kind == "tensor":
+            return i, "invalid tensor element type"
+        if word in _NESTED_TYPES and source.startswith("<", m.end()):
+            end = _angle_end(source, m.end())
+            if end is None:
+                return None
+            i = end
+        elif _TYPE_WORD_RE.match(word):
+            i = m.end()
+        else:
+            return _wrong(source, i), "expected non-function type"
+    if kind == "vector" and 0 in dims:
+        return start, ("vector types must have positive constant sizes but got "
+                       + ", ".join(map(str, dims)))
+    i = _skip(source, i)
+    c = source[i:i + 1]
+    if c == ">":
+        return None
+    if c == "," and kind == "tensor":
+        j = _skip(source, i + 1)
+        return (_wrong(source, j), _CLOSE_MESSAGE[kind]) \
+            if source[j:j + 1] in _NOT_AN_ATTRIBUTE else None
+    if c == "," and kind == "memref":
+        return None
+    return _wrong(source, i), _CLOSE_MESSAGE[kind]
+
+
+def _wrong(source: str, i: int) -> int:
+    """Where MLIR's `emitWrongTokenError` reports a token at `i`: just after the previous
+    non-blank character when only spaces and tabs stand between them on the line."""
+    j = i
+    while j > 0 and source[j - 1] in " \t":
+        j -= 1
+    return i if j == 0 or source[j - 1] in "\n\r" else j
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+_NOT_A_TYPE = frozenset("0123456789-+?.>,=*")
+_NOT_AN_ATTRIBUTE = frozenset("=,)]}:")
