@@ -113,6 +113,8 @@ class Parser:
     """Parses one MLIR source text into a Module."""
 
     def __init__(self, source: str, filename: str = "<input>") -> None:
+        if "\x00" in source:
+            source = _blank_nuls(source)
         self.source = source
         self.filename = filename
         toks = self.tokens = tokenize(source, filename)
@@ -979,6 +981,15 @@ class Parser:
         return block
 
 
+_NUL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\x00')
+
+
+def _blank_nuls(source: str) -> str:
+    """`source` with each NUL outside a string literal a space (same offsets): MLIR's lexer
+    skips a NUL that is not the end of the buffer as it skips blanks, and keeps one in a string."""
+    return _NUL_RE.sub(lambda m: " " if m.group() == "\x00" else m.group(), source)
+
+
 def _element_type(text: str) -> str:
     """`f32` of `tensor<4x?xf32, #enc>` (text-level: the last `x`-separated shape item)."""
     inner = text[text.find("<") + 1:text.rfind(">")] if "<" in text else text
@@ -1007,7 +1018,7 @@ _STACK_BYTES = 512 * 1024 * 1024
 def parse(source: str, filename: str = "<input>") -> Module:
     """Parse MLIR text into a Module; raise PlacementError with a location on bad input.
 
-    NUL bytes are accepted inside comments only (the tokenizer rejects them elsewhere).
+    A NUL outside a string literal is a blank, as in MLIR's lexer.
     Empty input (nothing but whitespace and comments) is an empty module, as in iree-opt.
     """
     result: list[Module] = []
