@@ -1121,6 +1121,31 @@ OPERAND_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
 FORMATS.update({name: replace(FORMATS[name], operand_types=rules)
                 for name, rules in OPERAND_TYPES.items()})
 
+# Dialect attributes (`#dialect.mnemonic`, `#dialect.mnemonic<...>`): the mnemonics each dialect
+# registers in iree-opt 3.13, and iree-opt's message for any other one (located at the
+# mnemonic). Candidates are the names in IREE's Dialect/{HAL,Stream,Flow,Util,Encoding,
+# TensorExt}/IR sources; kept are those iree-opt 3.13 does not call unknown
+# (tests/test_parser_fuzz_classes.py re-checks every one live). Other dialects are not checked.
+_ATTR_UNKNOWN = "unknown attribute `{name}` in dialect `{dialect}`"
+DIALECT_ATTRIBUTES: dict[str, tuple[str, frozenset[str]]] = {
+    "hal": ("unknown HAL attribute: {name}", frozenset(("abi.convention", "collective",
+        "descriptor_type", "device.affinity", "device.alias", "device.fallback", "device.link",
+        "device.optimal", "device.ordinal", "device.promise", "device.select", "device.target",
+        "device.topology", "executable.object", "executable.objects", "executable.target",
+        "pipeline.binding", "pipeline.layout",))),
+    "stream": (_ATTR_UNKNOWN, frozenset(("collective", "parameter.named", "partitioning_config",
+        "resource_config", "timepoint",))),
+    "flow": (_ATTR_UNKNOWN, frozenset(("dummy", "parameter.named",))),
+    "util": (_ATTR_UNKNOWN, frozenset(("byte_pattern", "byte_range", "composite", "inline.always",
+        "inline.never", "int.assumption", "int.assumption.array", "int.assumption.multi_array",
+        "null", "preprocessing_pipeline", "uninitialized",))),
+    "iree_encoding": (_ATTR_UNKNOWN, frozenset(("encoding", "identity", "identity_resolver",
+        "layout", "optype", "packed_storage", "padding", "specialization_resolver", "specialized",
+        "testing", "unknown", "unsupported_resolver",))),
+    "iree_tensor_ext": (_ATTR_UNKNOWN, frozenset(("ragged_shape", "sparse_iteration_dims",))),
+}
+
+
 _SYNTAX_CACHE: dict[str, object] = {}
 
 

@@ -16,6 +16,7 @@ The parse runs in a thread with a large stack, so deeply nested regions cannot o
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import threading
@@ -523,6 +524,7 @@ class Parser:
             ops.append(self._parse_op(body))
         self._pop_scope()
         check_literals(self.source, self.filename, self.tokens)
+        self._check_dialect_attributes()
         module = self.module
         names = [optable.canonical_name(op.name) for op in ops]
         if len(ops) == 1 and optable.info(names[0]).role == optable.Role.MODULE:
@@ -541,10 +543,28 @@ class Parser:
             module.root.regions = [region]
         return module
 
+    def _check_dialect_attributes(self) -> None:
+        """iree-opt's error at the first `#dialect.mnemonic` of a dialect in
+        `placement.ops.DIALECT_ATTRIBUTES` that the dialect does not register (outside strings
+        and comments)."""
+        source = self.source
+        for m in _dialect_attr_re().finditer(source):
+            dialect, name = m.group(1), m.group(2)
+            message, known = optable.DIALECT_ATTRIBUTES[dialect]
+            if name in known:
+                continue
+            k = bisect_right(self.starts, m.start()) - 1
+            if k >= 0 and self.starts[k] == m.start() and self.kinds[k] == HASH and not (
+                    self._is(k + 1, "=") and (k == 0 or self.kinds[k - 1] != PUNCT)):
+                raise self.error_at(message.format(name=name, dialect=dialect), m.start(2))
+
     def _parse_alias(self) -> None:
         name_tok = self.pos
         name = self.texts[name_tok]
         kind = "attribute" if self.kinds[name_tok] == HASH else "type"
+        if "." in name:
+            raise self.error(f"{kind} names with a '.' are reserved for dialect-defined names",
+                             name_tok)
         if name in self.module.attribute_aliases or name in self.module.type_aliases:
             raise self.error(f"redefinition of {kind} alias id '{name[1:]}'", name_tok)
         self.pos += 2
@@ -979,6 +999,14 @@ class Parser:
                 self._define(name, value, aoff)
         self.expect(":")
         return block
+
+
+@functools.cache
+def _dialect_attr_re() -> re.Pattern[str]:
+    """`#dialect.mnemonic` of the dialects the op table lists (compiled on first use: the op
+    table imports this module)."""
+    return re.compile(r"#(" + "|".join(optable.DIALECT_ATTRIBUTES) +
+                      r")\.([A-Za-z_$\-][\w$.\-]*)")
 
 
 _NUL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\x00')
