@@ -1145,6 +1145,28 @@ DIALECT_ATTRIBUTES: dict[str, tuple[str, frozenset[str]]] = {
     "iree_tensor_ext": (_ATTR_UNKNOWN, frozenset(("ragged_shape", "sparse_iteration_dims",))),
 }
 
+# What each listed attribute must start its parameters with when it has them (default `<`,
+# iree-opt's message `expected '<'` right after the name), and those that may be written
+# without parameters (iree-opt 3.13 accepts them bare).
+DIALECT_ATTRIBUTE_OPENERS: dict[str, str] = {
+    "hal.device.link": "expected '('",
+    "util.int.assumption.array": "expected '['",
+    "util.int.assumption.multi_array": "expected '['",
+    "iree_encoding.optype": "expected valid keyword or string",
+}
+DIALECT_BARE_ATTRIBUTES = frozenset((
+    "flow.dummy", "iree_encoding.identity", "iree_encoding.identity_resolver",
+    "iree_encoding.packed_storage", "iree_encoding.unknown", "iree_encoding.unsupported_resolver",
+    "util.inline.always", "util.inline.never", "util.null", "util.uninitialized"))
+
+# Dialect attributes whose body the parser checks, by grammar (`placement.ir.parser`):
+# `symbol_queues` is `<@device (, [queue, ...])?>` (HAL's DeviceAffinityAttr and
+# DevicePromiseAttr parsers).
+DIALECT_ATTRIBUTE_BODIES: dict[str, str] = {
+    "hal.device.affinity": "symbol_queues",
+    "hal.device.promise": "symbol_queues",
+}
+
 
 _SYNTAX_CACHE: dict[str, object] = {}
 

@@ -142,6 +142,16 @@ _ATTRIBUTES = {
     "unknown_tensor_ext_attribute": (_attr("#iree_tensor_ext.foo"),
                                      ["1:57: error: unknown attribute `foo` in dialect "
                                       "`iree_tensor_ext`"]),
+    "promise_without_symbol": (_attr("#hal.device.promise<>"),
+                               ["1:60: error: expected valid '@'-identifier for symbol name"]),
+    "affinity_value_not_symbol": (_attr("#hal.device.affinity<%x>"),
+                                  ["1:61: error: expected valid '@'-identifier for symbol name"]),
+    "affinity_junk_after_symbol": (_attr("#hal.device.affinity<@x 0>"),
+                                   ["1:63: error: expected '>'"]),
+    "affinity_queues_not_a_list": (_attr("#hal.device.affinity<@x, 0>"),
+                                   ["1:64: error: expected '['"]),
+    "encoding_testing_without_parameters": (_attr("[#iree_encoding.testing]"),
+                                            ["1:63: error: expected '<'"]),
     "dotted_attribute_alias": ("#foo.x = 1\nutil.func private @f() {\n  util.return\n}\n",
                                ["1:1: error: attribute names with a '.' are reserved for "
                                 "dialect-defined names"]),
@@ -155,6 +165,9 @@ REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES
 ACCEPTED: dict[str, str] = {
     "transfer_same_type": _f("  %b = flow.tensor.transfer %a : tensor<2xi32> to "
                              "#hal.device.promise<@d>", "%a: tensor<2xi32>"),
+    "affinity_with_queues": _attr("#hal.device.affinity<@x, [0, 1]>"),
+    "affinity_quoted_symbol": _attr('#hal.device.affinity<@"x y">'),
+    "bare_util_null": _attr("#util.null"),
     "clone_index_dims": _f("  %b = flow.tensor.clone %a : tensor<?xi32>{%n}",
                            "%a: tensor<?xi32>, %n: index"),
     **{f"shape_{i}": _arg(t) for i, t in enumerate((
@@ -168,22 +181,27 @@ ACCEPTED: dict[str, str] = {
 
 def test_every_listed_attribute_mnemonic_is_registered_in_iree_opt(tmp_path: Path) -> None:
     """No name of `DIALECT_ATTRIBUTES` is one iree-opt calls unknown (a wrong entry would be a
-    false rejection); unlisted names in the string are rejected by us (not vacuous)."""
-    for dialect, (_, names) in DIALECT_ATTRIBUTES.items():
-        for name in sorted(names):
-            assert _ours(_attr(f"#{dialect}.{name}")) == [] or "unknown" not in \
-                _ours(_attr(f"#{dialect}.{name}"))[0]
+    false rejection), and each written bare (`#hal.device.promise`) gets iree-opt's first
+    error, or none (`DIALECT_BARE_ATTRIBUTES`, `DIALECT_ATTRIBUTE_OPENERS`); unlisted names are
+    rejected by us (not vacuous)."""
+    texts = [_attr(f"#{d}.{n}") for d, (_, names) in sorted(DIALECT_ATTRIBUTES.items())
+             for n in sorted(names)]
+    ours = [_ours(text)[:1] for text in texts]
+    assert not any("unknown" in line for first in ours for line in first)
+    for dialect in DIALECT_ATTRIBUTES:
         assert "unknown" in _ours(_attr(f"#{dialect}.no_such_attribute"))[0]
     exe = find_iree_opt()
     if exe is None:
         return
-    texts = [_attr(f"#{d}.{n}") for d, (_, names) in sorted(DIALECT_ATTRIBUTES.items())
-             for n in sorted(names)]
     proc = subprocess.run([exe, "--split-input-file", "-", "-o", str(tmp_path / "out.mlir")],
                           input="// -----\n".join(texts), capture_output=True, text=True,
                           check=False)
-    unknown = [line for line in proc.stderr.splitlines() if "error: unknown" in line]
-    assert unknown == []
+    theirs: list[list[str]] = [[] for _ in texts]
+    for m in re.finditer(r"^<stdin>:(\d+):(\d+): error: (.*)$", proc.stderr, re.MULTILINE):
+        k = (int(m.group(1)) - 1) // 4  # each text is 3 lines, then the separator
+        if not theirs[k]:
+            theirs[k] = [f"{int(m.group(1)) - 4 * k}:{m.group(2)}: error: {m.group(3)}"]
+    assert ours == theirs
 
 
 def _ours(text: str) -> list[str]:

@@ -336,7 +336,7 @@ def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str]
             return None
         i = _skip(source, i + 1)
         if not source.startswith("x", i):
-            return _wrong(source, i), "expected 'x' in dimension list"
+            return wrong_token_offset(source, i), "expected 'x' in dimension list"
         i += 1
     else:
         while True:
@@ -351,8 +351,8 @@ def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str]
                 else:
                     while source[j:j + 1].isdigit():
                         j += 1
-                    if source[j:j + 1] == ".":
-                        return _wrong(source, i), "expected non-function type"  # a float
+                    if source[j:j + 1] == ".":  # a float literal
+                        return wrong_token_offset(source, i), "expected non-function type"
                     dims.append(int(source[i:j]) if j - i < 20 else 1 << 64)
                     i = _skip(source, j)
             elif c == "[":
@@ -360,7 +360,7 @@ def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str]
             else:
                 break
             if not source.startswith("x", i):
-                return _wrong(source, i), "expected 'x' in dimension list"
+                return wrong_token_offset(source, i), "expected 'x' in dimension list"
             i = _skip(source, i + 1)
     # The element type.
     if source.startswith("!", i):
@@ -376,7 +376,7 @@ def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str]
     else:
         m = _IDENT_RE.match(source, i)
         if m is None:
-            return (_wrong(source, i), "expected non-function type") \
+            return (wrong_token_offset(source, i), "expected non-function type") \
                 if source[i:i + 1] in _NOT_A_TYPE else None
         word = m.group()
         if word in ("tensor", "memref") and kind == "tensor":
@@ -389,7 +389,7 @@ def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str]
         elif _TYPE_WORD_RE.match(word):
             i = m.end()
         else:
-            return _wrong(source, i), "expected non-function type"
+            return wrong_token_offset(source, i), "expected non-function type"
     if kind == "vector" and 0 in dims:
         return start, ("vector types must have positive constant sizes but got "
                        + ", ".join(map(str, dims)))
@@ -399,14 +399,14 @@ def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str]
         return None
     if c == "," and kind == "tensor":
         j = _skip(source, i + 1)
-        return (_wrong(source, j), _CLOSE_MESSAGE[kind]) \
+        return (wrong_token_offset(source, j), _CLOSE_MESSAGE[kind]) \
             if source[j:j + 1] in _NOT_AN_ATTRIBUTE else None
     if c == "," and kind == "memref":
         return None
-    return _wrong(source, i), _CLOSE_MESSAGE[kind]
+    return wrong_token_offset(source, i), _CLOSE_MESSAGE[kind]
 
 
-def _wrong(source: str, i: int) -> int:
+def wrong_token_offset(source: str, i: int) -> int:
     """Where MLIR's `emitWrongTokenError` reports a token at `i`: just after the previous
     non-blank character when only spaces and tabs stand between them on the line."""
     j = i

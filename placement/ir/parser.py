@@ -54,6 +54,7 @@ from placement.ir.lexer import (
     normalize,
     split_top_level,
     tokenize,
+    wrong_token_offset,
 )
 
 T = TypeVar("T")
@@ -548,15 +549,29 @@ class Parser:
         `placement.ops.DIALECT_ATTRIBUTES` that the dialect does not register (outside strings
         and comments)."""
         source = self.source
+        bodies = optable.DIALECT_ATTRIBUTE_BODIES
         for m in _dialect_attr_re().finditer(source):
             dialect, name = m.group(1), m.group(2)
             message, known = optable.DIALECT_ATTRIBUTES[dialect]
-            if name in known:
+            full = f"{dialect}.{name}"
+            grammar = bodies.get(full)
+            opens = source.startswith(("<", "(", "["), m.end())
+            if name in known and (opens or full in optable.DIALECT_BARE_ATTRIBUTES or
+                                  source[m.end():m.end() + 1] in (" ", "\t", "\n", "\r")) and (
+                    grammar is None or not opens or _BODY_OK[grammar].match(source, m.end())):
                 continue
             k = bisect_right(self.starts, m.start()) - 1
-            if k >= 0 and self.starts[k] == m.start() and self.kinds[k] == HASH and not (
+            if k < 0 or self.starts[k] != m.start() or self.kinds[k] != HASH or (
                     self._is(k + 1, "=") and (k == 0 or self.kinds[k - 1] != PUNCT)):
+                continue
+            if name not in known:
                 raise self.error_at(message.format(name=name, dialect=dialect), m.start(2))
+            if not opens and full not in optable.DIALECT_BARE_ATTRIBUTES:
+                raise self.error_at(optable.DIALECT_ATTRIBUTE_OPENERS.get(full, "expected '<'"),
+                                    m.end())
+            found = _symbol_queues_error(source, m.end() + 1) if grammar else None
+            if found is not None:
+                raise self.error_at(found[1], found[0])
 
     def _parse_alias(self) -> None:
         name_tok = self.pos
@@ -1007,6 +1022,36 @@ def _dialect_attr_re() -> re.Pattern[str]:
     table imports this module)."""
     return re.compile(r"#(" + "|".join(optable.DIALECT_ATTRIBUTES) +
                       r")\.([A-Za-z_$\-][\w$.\-]*)")
+
+
+# The common spelling of each body grammar, accepted without the full scan.
+_BODY_OK = {"symbol_queues": re.compile(r"<@[A-Za-z_$.\-][\w$.\-]*>")}
+_SYMBOL_RE = re.compile(r'@(?:[A-Za-z_$.\-][\w$.\-]*|\d+|"(?:[^"\\\n]|\\.)*")')
+_QUEUES_RE = re.compile(r"\[(?:[ \t\n]*\d+[ \t\n]*(?:,[ \t\n]*\d+[ \t\n]*)*)?\]")
+
+
+def _symbol_queues_error(source: str, i: int) -> tuple[int, str] | None:
+    """HAL's `<@device (, [queues])?>` body from just past `<`: its first error, as iree-opt
+    reports it (the symbol at the first token; the rest as wrong tokens)."""
+    i = _skip_blanks(source, i)
+    m = _SYMBOL_RE.match(source, i)
+    if m is None:
+        return i, "expected valid '@'-identifier for symbol name"
+    i = _skip_blanks(source, m.end())
+    if source.startswith(",", i):
+        j = _skip_blanks(source, i + 1)
+        q = _QUEUES_RE.match(source, j)
+        if q is None:
+            return (wrong_token_offset(source, j), "expected '['") if not source.startswith(
+                "[", j) else None
+        i = _skip_blanks(source, q.end())
+    return None if source.startswith(">", i) else (wrong_token_offset(source, i), "expected '>'")
+
+
+def _skip_blanks(source: str, i: int) -> int:
+    while i < len(source) and source[i] in " \t\r\n":
+        i += 1
+    return i
 
 
 _NUL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\x00')
