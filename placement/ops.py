@@ -1121,6 +1121,13 @@ OPERAND_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
 FORMATS.update({name: replace(FORMATS[name], operand_types=rules)
                 for name, rules in OPERAND_TYPES.items()})
 
+# The ops of the table that are MLIR terminators (`IsTerminator`): the last op of every block of
+# a function body must be one (functions have no implicit terminator), else iree-opt's
+# `block with no terminator`.
+TERMINATORS = frozenset((
+    "cf.br", "cf.cond_br", "cf.switch", "flow.return", "func.return", "linalg.yield",
+    "scf.condition", "scf.yield", "stream.return", "stream.yield", "util.return"))
+
 # Dialect attributes (`#dialect.mnemonic`, `#dialect.mnemonic<...>`): the mnemonics each dialect
 # registers in iree-opt 3.13, and iree-opt's message for any other one (located at the
 # mnemonic). Candidates are the names in IREE's Dialect/{HAL,Stream,Flow,Util,Encoding,

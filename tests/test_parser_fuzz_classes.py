@@ -160,7 +160,29 @@ _ATTRIBUTES = {
                            "dialect-defined names"]),
 }
 
-REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES}
+# Function bodies end every block with a terminator (`placement.ops.TERMINATORS`).
+_TERMINATORS = {
+    "empty_function_body": ("util.func private @f(%a: i32) {\n}\n",
+                            ["1:1: error: empty block: expect at least a terminator"]),
+    "empty_later_block": ("util.func private @f(%a: i32) {\n  util.return\n^bb1:\n}\n",
+                          ["1:1: error: empty block: expect at least a terminator"]),
+}
+
+REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES,
+                                              **_TERMINATORS}
+
+# iree-opt prints the last op in generic form with its own value names and default properties
+# (`%0 = "arith.addi"(%arg0, %arg0) <{overflowFlags = ...}>`): the position and the message up
+# to the op are compared.
+UNTERMINATED = {
+    "last_op_not_a_terminator": (
+        "util.func private @f(%a: i32) {\n  %b = arith.addi %a, %a : i32\n}\n",
+        "2:8: error: block with no terminator, has "),
+    "store_after_deleted_return": (
+        "util.global private mutable @g : i32\nutil.func private @f(%a: i32) {\n"
+        "  util.global.store %a, @g : i32\n}\n",
+        "3:3: error: block with no terminator, has "),
+}
 
 ACCEPTED: dict[str, str] = {
     "transfer_same_type": _f("  %b = flow.tensor.transfer %a : tensor<2xi32> to "
@@ -168,6 +190,8 @@ ACCEPTED: dict[str, str] = {
     "affinity_with_queues": _attr("#hal.device.affinity<@x, [0, 1]>"),
     "affinity_quoted_symbol": _attr('#hal.device.affinity<@"x y">'),
     "bare_util_null": _attr("#util.null"),
+    "scf_if_implicit_yield": _f("  scf.if %a {\n  }", "%a: i1"),
+    "external_function": "util.func private @f(%a: i32)\n",
     "clone_index_dims": _f("  %b = flow.tensor.clone %a : tensor<?xi32>{%n}",
                            "%a: tensor<?xi32>, %n: index"),
     **{f"shape_{i}": _arg(t) for i, t in enumerate((
@@ -233,6 +257,16 @@ def test_rejected_as_iree_opt_rejects(name: str, tmp_path: Path) -> None:
     theirs = _iree(text, tmp_path)
     if theirs is not None:
         assert theirs == expected
+
+
+@pytest.mark.parametrize("name", sorted(UNTERMINATED))
+def test_block_without_terminator(name: str, tmp_path: Path) -> None:
+    text, head = UNTERMINATED[name]
+    ours = _ours(text)
+    assert len(ours) == 1 and ours[0].startswith(head), ours
+    theirs = _iree(text, tmp_path)
+    if theirs is not None:
+        assert len(theirs) == 1 and theirs[0].startswith(head), theirs
 
 
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
