@@ -414,6 +414,11 @@ TABLE: dict[str, OpInfo] = {
 ALIASES: dict[str, str] = {"module": "builtin.module", "return": "func.return",
                            "call": "func.call"}
 
+# The dialect an op's regions resolve unprefixed op names in (MLIR's `getDefaultDialect`): at
+# the top level and in a `builtin.module` `builtin` (so `module` is `builtin.module`), in a
+# `func.func` `func` (`return`, `call`), and none in any other op's regions.
+DEFAULT_DIALECTS: dict[str, str] = {"builtin.module": "builtin", "func.func": "func"}
+
 
 # ------------------------------------------------------------------ queries
 def info(op: Operation | str) -> OpInfo:

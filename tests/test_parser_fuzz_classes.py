@@ -160,6 +160,15 @@ _ATTRIBUTES = {
                            "dialect-defined names"]),
 }
 
+# Op names without a dialect resolve in the enclosing region's default dialect
+# (`placement.ops.DEFAULT_DIALECTS`). iree-opt adds a note listing its registered dialects.
+_UNPREFIXED = {
+    "return_at_top_level": ("return\n", [
+        "1:1: error: custom op 'return' is unknown (tried 'builtin.return' as well)"]),
+    "module_in_func": ("func.func @f() {\n  module {\n  }\n  return\n}\n", [
+        "2:3: error: custom op 'module' is unknown (tried 'func.module' as well)"]),
+}
+
 # Function bodies end every block with a terminator (`placement.ops.TERMINATORS`).
 _TERMINATORS = {
     "empty_function_body": ("util.func private @f(%a: i32) {\n}\n",
@@ -169,7 +178,7 @@ _TERMINATORS = {
 }
 
 REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES,
-                                              **_TERMINATORS}
+                                              **_TERMINATORS, **_UNPREFIXED}
 
 # iree-opt prints the last op in generic form with its own value names and default properties
 # (`%0 = "arith.addi"(%arg0, %arg0) <{overflowFlags = ...}>`): the position and the message up
@@ -192,6 +201,8 @@ ACCEPTED: dict[str, str] = {
     "bare_util_null": _attr("#util.null"),
     "scf_if_implicit_yield": _f("  scf.if %a {\n  }", "%a: i1"),
     "external_function": "util.func private @f(%a: i32)\n",
+    "return_and_call_in_func": "module {\n  func.func @f() {\n    call @f() : () -> ()\n"
+                               "    return\n  }\n}\n",
     "clone_index_dims": _f("  %b = flow.tensor.clone %a : tensor<?xi32>{%n}",
                            "%a: tensor<?xi32>, %n: index"),
     **{f"shape_{i}": _arg(t) for i, t in enumerate((
@@ -257,6 +268,15 @@ def test_rejected_as_iree_opt_rejects(name: str, tmp_path: Path) -> None:
     theirs = _iree(text, tmp_path)
     if theirs is not None:
         assert theirs == expected
+
+
+def test_return_outside_func_func(tmp_path: Path) -> None:
+    text = "util.func private @f() {\n  return\n}\n"
+    expected = "2:3: error: Dialect `' not found for custom op 'return'  (tried '.return' as well)"
+    assert _ours(text) == [expected]
+    theirs = _iree(text, tmp_path)
+    if theirs is not None:
+        assert theirs[0] == expected and theirs[1].startswith("2:3: note: Available dialects")
 
 
 @pytest.mark.parametrize("name", sorted(UNTERMINATED))

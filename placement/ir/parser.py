@@ -131,6 +131,7 @@ class Parser:
         self.skimming = 0  # > 0 inside an executable body
         self.absent_brace = -1  # token index where an optional `{` group was absent
         self.alias_types: dict[str, str] = {}  # `#a = value : T`: the type of alias #a
+        self.default_dialects = ["builtin"]  # of the enclosing regions (`DEFAULT_DIALECTS`)
         self.module = Module(root=Operation("builtin.module", self._loc(0)), source=source,
                              filename=filename, comments=self.comments)
 
@@ -650,7 +651,9 @@ class Parser:
             self.pos += 1
             types = self._parse_generic_body(op)
         elif k == BARE:
-            name = optable.canonical_name(texts[name_tok])
+            name = texts[name_tok]
+            if "." not in name:
+                name = self._unprefixed(name, name_tok)
             fmt = optable.syntax_of(name)
             if fmt is None:
                 if self.skimming:
@@ -675,6 +678,20 @@ class Parser:
         self._make_results(op, result_names, types)
         op.syntax.end = self._end_of(self.pos - 1)
         return op
+
+    def _unprefixed(self, name: str, tok: int) -> str:
+        """The full name of an op written without its dialect, as MLIR resolves it in the
+        enclosing region's default dialect; iree-opt's error where that names no op."""
+        dialect = self.default_dialects[-1]
+        full = f"{dialect}.{name}"
+        if dialect and optable.syntax_of(full) is not None:
+            return full
+        if self.skimming:
+            raise _Unknown(name)
+        if not dialect:
+            raise self.error(f"Dialect `' not found for custom op '{name}'  (tried '.{name}' "
+                             "as well)", tok)
+        raise self.error(f"custom op '{name}' is unknown (tried '{full}' as well)", tok)
 
     def _make_results(self, op: Operation, names: list[tuple[str, int, int]],
                       types: list[str]) -> None:
@@ -965,6 +982,13 @@ class Parser:
         return self._region(op, entry_args, isolated)
 
     def _region(self, op: Operation, entry_args: list[ArgDecl], isolated: bool) -> Region:
+        self.default_dialects.append(optable.DEFAULT_DIALECTS.get(op.name, ""))
+        try:
+            return self._region_body(op, entry_args, isolated)
+        finally:
+            self.default_dialects.pop()
+
+    def _region_body(self, op: Operation, entry_args: list[ArgDecl], isolated: bool) -> Region:
         open_tok = self.expect("{")
         region = Region(parent=op, start=self.starts[open_tok])
         scope = self._push_scope(isolated)
