@@ -169,6 +169,15 @@ _UNPREFIXED = {
         "2:3: error: custom op 'module' is unknown (tried 'func.module' as well)"]),
 }
 
+# Characters MLIR's lexer rejects, also inside a dialect attribute's or a type's `<...>`.
+_CHARACTERS = {
+    "non_ascii_in_attribute_body": (_attr("#hal.device.promise<\u03bb@d>"),
+                                    ["1:60: error: unexpected character"]),
+    "line_separator_in_attribute_body": (_attr("#iree_encoding.testing<\u2028>"),
+                                         ["1:63: error: unexpected character"]),
+    "backslash_in_type": (_arg("tensor<4x3\\xf32>"), ["1:36: error: unexpected character"]),
+}
+
 # Function bodies end every block with a terminator (`placement.ops.TERMINATORS`).
 _TERMINATORS = {
     "empty_function_body": ("util.func private @f(%a: i32) {\n}\n",
@@ -178,7 +187,7 @@ _TERMINATORS = {
 }
 
 REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES,
-                                              **_TERMINATORS, **_UNPREFIXED}
+                                              **_TERMINATORS, **_UNPREFIXED, **_CHARACTERS}
 
 # iree-opt prints the last op in generic form with its own value names and default properties
 # (`%0 = "arith.addi"(%arg0, %arg0) <{overflowFlags = ...}>`): the position and the message up
@@ -199,6 +208,7 @@ ACCEPTED: dict[str, str] = {
     "affinity_with_queues": _attr("#hal.device.affinity<@x, [0, 1]>"),
     "affinity_quoted_symbol": _attr('#hal.device.affinity<@"x y">'),
     "bare_util_null": _attr("#util.null"),
+    "non_ascii_in_string": _attr('#hal.executable.target<"llvm-cpu", "\u03bb">'),
     "scf_if_implicit_yield": _f("  scf.if %a {\n  }", "%a: i1"),
     "external_function": "util.func private @f(%a: i32)\n",
     "return_and_call_in_func": "module {\n  func.func @f() {\n    call @f() : () -> ()\n"

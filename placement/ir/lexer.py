@@ -3,7 +3,9 @@
 One compiled regular expression splits the text into tokens; token kinds are short strings.
 A name followed by a flat angle group (`tensor<4x?xf32>`, `#hal.device.promise<@d>`) is one
 token, which keeps the token count (and the parse time) down; nested or bracketed groups
-(`dense<[1, 2]>`, `affine_map<(d0) -> (d0)>`) are tokenized piece by piece.
+(`dense<[1, 2]>`, `affine_map<(d0) -> (d0)>`) are tokenized piece by piece, and so is a
+group holding a character MLIR's lexer rejects (a backslash, non-ASCII), which then is an
+`unexpected character` error as anywhere else outside strings and comments.
 Newlines are whitespace (MLIR is whitespace-insensitive; no NL tokens are produced). A dotted
 name (`hal.element_type<f32>`: an op name) never takes the angle group with it.
 Comments are dropped from the token stream but their spans are kept (the printer removes them,
@@ -40,15 +42,15 @@ _TOKEN_PATTERN = (
   | (?P<value>%(?:[A-Za-z_$.\-][\w$.\-]*|\d+)(?:\#\d+)?)
   | (?P<symbol>@(?:[A-Za-z_$.\-][\w$.\-]*|\d+|"(?:[^"\\\n]|\\.)*"))
   | (?P<caret>\^[\w$.\-]+)
-  | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%]*>)?)
-  | (?P<bang>![A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%]*>)?)
+  | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?)
+  | (?P<bang>![A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?)
   | (?P<number>0x[0-9A-Fa-f]+|\d+(?:\.\d*(?:[eE][+-]?\d+)?)?)
-  | (?P<bare>[A-Za-z_][\w$]*\.[\w$.]*|[A-Za-z_][\w$]*(?:<[^<>"\n(){}\[\]%]*>)?)
+  | (?P<bare>[A-Za-z_][\w$]*\.[\w$.]*|[A-Za-z_][\w$]*(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?)
   | (?P<punct>->|::|>=|<=|==|\.\.\.|[(){}\[\]<>,=:*?+\-/|&~;!.])
   | (?P<bad>.)
     """
 )
-_ANGLE = r'(?:<[^<>"\n(){}\[\]%]*>)?'
+_ANGLE = r'(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?'
 _TOKEN_RE = re.compile(_TOKEN_PATTERN, re.VERBOSE)
 _SPLIT_TOKEN_RE = re.compile(_TOKEN_PATTERN.replace(_ANGLE, ""), re.VERBOSE)
 
@@ -166,7 +168,7 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
         if kind == "bad":
             if text == '"':
                 raise PlacementError("expected '\"' in string literal", filename, source, start)
-            raise PlacementError(f"unexpected character {text!r}", filename, source, start)
+            raise PlacementError("unexpected character", filename, source, start)
         kinds.append(kind)  # type: ignore[arg-type]
         texts.append(text)
         starts.append(start)
