@@ -178,6 +178,32 @@ _CHARACTERS = {
     "backslash_in_type": (_arg("tensor<4x3\\xf32>"), ["1:36: error: unexpected character"]),
 }
 
+
+
+def _const(value: str, ty: str) -> str:
+    return f"util.func private @f() {{\n  %c = arith.constant {value} : {ty}\n  util.return\n}}\n"
+
+
+_NOTE_DOT = "note: add a trailing dot to make the literal a float"
+# A decimal integer where a float is expected (hex is the float's bits, allowed).
+_FLOATS = {
+    "scalar_integer_for_f32": (_const("1", "f32"), [
+        "2:23: error: unexpected decimal integer literal for a floating point value",
+        f"2:23: {_NOTE_DOT}"]),
+    "negative_scalar_for_bf16": (_const("-1", "bf16"), [
+        "2:24: error: unexpected decimal integer literal for a floating point value",
+        f"2:24: {_NOTE_DOT}"]),
+    "dense_splat_integer": (_const("dense<1>", "tensor<2xf32>"), [
+        "2:29: error: unexpected decimal integer literal for a floating point value",
+        f"2:29: {_NOTE_DOT}"]),
+    "dense_list_integer": (_const("dense<[1.0, 2]>", "tensor<2xf32>"), [
+        "2:35: error: unexpected decimal integer literal for a floating point value",
+        f"2:35: {_NOTE_DOT}"]),
+    "dictionary_entry": ("util.func private @f() attributes {a = 3 : f16} {\n  util.return\n}\n",
+                         ["1:40: error: unexpected decimal integer literal for a floating "
+                          "point value", f"1:40: {_NOTE_DOT}"]),
+}
+
 # Function bodies end every block with a terminator (`placement.ops.TERMINATORS`).
 _TERMINATORS = {
     "empty_function_body": ("util.func private @f(%a: i32) {\n}\n",
@@ -187,7 +213,8 @@ _TERMINATORS = {
 }
 
 REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES,
-                                              **_TERMINATORS, **_UNPREFIXED, **_CHARACTERS}
+                                              **_TERMINATORS, **_UNPREFIXED, **_CHARACTERS,
+                                              **_FLOATS}
 
 # iree-opt prints the last op in generic form with its own value names and default properties
 # (`%0 = "arith.addi"(%arg0, %arg0) <{overflowFlags = ...}>`): the position and the message up
@@ -208,6 +235,8 @@ ACCEPTED: dict[str, str] = {
     "affinity_with_queues": _attr("#hal.device.affinity<@x, [0, 1]>"),
     "affinity_quoted_symbol": _attr('#hal.device.affinity<@"x y">'),
     "bare_util_null": _attr("#util.null"),
+    "float_bits_in_hex": _const("0x3F800000", "f32"),
+    "float_with_exponent": _const("dense<[1.0e+00, -2.5e-01]>", "tensor<2xf32>"),
     "non_ascii_in_string": _attr('#hal.executable.target<"llvm-cpu", "\u03bb">'),
     "scf_if_implicit_yield": _f("  scf.if %a {\n  }", "%a: i1"),
     "external_function": "util.func private @f(%a: i32)\n",

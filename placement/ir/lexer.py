@@ -19,7 +19,7 @@ import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from placement.diagnostics import PlacementError
+from placement.diagnostics import Note, PlacementError
 
 # Token kinds.
 NL = "nl"
@@ -189,6 +189,12 @@ _DENSE_RE = re.compile(rf"dense<(\[?[-\w, ]*\]?)>{_WS}:{_WS}(?:tensor|vector)<(?
                        r"([su]?i\d+|index)>")
 _ITYPE_RE = re.compile(rf":{_WS}([su]?i\d+|index)\b")
 _INT_BEFORE_RE = re.compile(rf"(?<![\w.$\-])({_INT}){_WS}\Z")
+_FLOAT_TYPE = r"(?:[bt]?f\d+\w*)"
+_DENSE_FLOAT_RE = re.compile(rf"dense<(\[?[-\w., \[\]]*\]?)>{_WS}:{_WS}(?:tensor|vector)<"
+                             rf"(?:[\d?]+x)*{_FLOAT_TYPE}>")
+_FTYPE_RE = re.compile(rf":{_WS}{_FLOAT_TYPE}\b")
+_DECIMAL_RE = re.compile(r"(?<![\w.+\-])-?\d+(?![\w.])")
+_DECIMAL_BEFORE_RE = re.compile(rf"(?<![\w.$+\-])({_INT}){_WS}\Z")  # not `1.0e+00`'s `00`
 _DIM_RE = re.compile(r"[<x](\d{19,})(?=x)")
 _EXP_RE = re.compile(r"[eE](?<=\d[eE])[+-]?\d")
 _EXP_START_RE = re.compile(r"(?<![\w.$\-])-?\d+\Z")
@@ -268,6 +274,24 @@ def check_literals(source: str, filename: str, toks: Tokens) -> None:
         before = source[:num.start()].rstrip()[-1:]
         expected = {"<": "'>'", "[": "']'", ",": "']'"}.get(before, "a '.' in a float")
         found.append((m.start(), f"expected {expected}"))
+    # A decimal integer where a float is expected (`1 : f32`, `dense<[1.0, 2]> : tensor<..f32>`;
+    # MLIR's hex `0x3F800000` is the float's bits and allowed).
+    decimal = "unexpected decimal integer literal for a floating point value"
+    floats: list[int] = []
+    for m in _DENSE_FLOAT_RE.finditer(source):
+        for n in _DECIMAL_RE.finditer(m.group(1)):
+            at = m.start(1) + n.start() + n.group().startswith("-")
+            if not n.group().lstrip("-").startswith("0x") and in_token(at):
+                floats.append(at)
+                break
+    for m in _FTYPE_RE.finditer(source):
+        num = _DECIMAL_BEFORE_RE.search(source, max(0, m.start() - 48), m.start())
+        if num is None or num.group(1).lstrip("-").startswith("0x"):
+            continue
+        at = num.start(1) + num.group(1).startswith("-")
+        if in_token(num.start(1)):
+            floats.append(at)
+    found.extend((at, decimal) for at in floats)
     shaped: dict[int, str] = {}
     for m in _SHAPED_RE.finditer(source):
         if m.group(1) == "vector" or _SHAPED_OK_RE.match(source, m.end()) is None:
@@ -278,7 +302,9 @@ def check_literals(source: str, filename: str, toks: Tokens) -> None:
     if found:
         at = min(found)[0]
         message = shaped.get(at) or min(found)[1]  # `1e5` in a dimension list: the list's error
-        raise PlacementError(message, filename, source, at)
+        notes = (Note("add a trailing dot to make the literal a float", at),) \
+            if message == decimal else ()
+        raise PlacementError(message, filename, source, at, notes)
 
 
 # Builtin shaped types, as MLIR's type parser reads them (parseTensorType, parseVectorType,
