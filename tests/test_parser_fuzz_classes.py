@@ -176,6 +176,14 @@ _CHARACTERS = {
     "line_separator_in_attribute_body": (_attr("#iree_encoding.testing<\u2028>"),
                                          ["1:63: error: unexpected character"]),
     "backslash_in_type": (_arg("tensor<4x3\\xf32>"), ["1:36: error: unexpected character"]),
+    # A NUL is a blank between tokens, but ends the scan of a dialect body.
+    "nul_in_attribute_body_after_string": (
+        _attr('#hal.executable.target<"llvm-cpu", [#a\x00]>'),
+        ["1:63: error: unbalanced '[' character in pretty dialect name"]),
+    "nul_in_attribute_body": (_attr("#iree_encoding.testing<layouts = [\x00]>"),
+                              ["1:62: error: unbalanced '[' character in pretty dialect name"]),
+    "nul_in_type_body": (_arg("!stream.resource<*\x00>"),
+                         ["1:42: error: unbalanced '<' character in pretty dialect name"]),
 }
 
 
@@ -236,6 +244,8 @@ ACCEPTED: dict[str, str] = {
     "affinity_quoted_symbol": _attr('#hal.device.affinity<@"x y">'),
     "bare_util_null": _attr("#util.null"),
     "float_bits_in_hex": _const("0x3F800000", "f32"),
+    "nul_after_attribute": _attr("#hal.device.promise<@x>\x00"),
+    "nul_in_string_of_body": _attr('#hal.executable.target<"llvm\x00cpu", "x">'),
     "float_with_exponent": _const("dense<[1.0e+00, -2.5e-01]>", "tensor<2xf32>"),
     "non_ascii_in_string": _attr('#hal.executable.target<"llvm-cpu", "\u03bb">'),
     "scf_if_implicit_yield": _f("  scf.if %a {\n  }", "%a: i1"),

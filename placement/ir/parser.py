@@ -115,7 +115,9 @@ class Parser:
     """Parses one MLIR source text into a Module."""
 
     def __init__(self, source: str, filename: str = "<input>") -> None:
+        self.nuls: list[int] = []  # offsets of the NULs blanked outside strings
         if "\x00" in source:
+            self.nuls = [m.start() for m in _NUL_RE.finditer(source) if m.group() == "\x00"]
             source = _blank_nuls(source)
         self.source = source
         self.filename = filename
@@ -527,6 +529,8 @@ class Parser:
         self._pop_scope()
         check_literals(self.source, self.filename, self.tokens)
         self._check_dialect_attributes()
+        if self.nuls:
+            self._check_nuls_in_dialect_bodies()
         module = self.module
         names = [optable.canonical_name(op.name) for op in ops]
         if len(ops) == 1 and optable.info(names[0]).role == optable.Role.MODULE:
@@ -573,6 +577,45 @@ class Parser:
             found = _symbol_queues_error(source, m.end() + 1) if grammar else None
             if found is not None:
                 raise self.error_at(found[1], found[0])
+
+    def _check_nuls_in_dialect_bodies(self) -> None:
+        """A NUL inside a dialect attribute's or type's `<...>` body: MLIR's body scan
+        (`parseDialectSymbolBody`) stops there with `unbalanced 'c' character in pretty
+        dialect name` (c: the innermost open bracket), at the current token (the last string
+        of the body before the NUL, else the body's `<`)."""
+        source, nuls = self.source, self.nuls
+        for m in _DIALECT_BODY_RE.finditer(source):
+            k = bisect_right(self.starts, m.start()) - 1
+            if k < 0 or self.starts[k] != m.start() or self.kinds[k] not in (HASH, BANG):
+                continue
+            i = m.end() - 1
+            first = nuls[min(bisect_right(nuls, i), len(nuls) - 1)]
+            if first < i:
+                continue
+            stack: list[str] = []
+            token = i
+            while i < len(source):
+                c = source[i]
+                if i == first:
+                    raise self.error_at(f"unbalanced '{stack[-1]}' character in pretty "
+                                        "dialect name", token)
+                if c == '"':
+                    string = _STRING_RE.match(source, i)
+                    if string is None:
+                        break
+                    token = i
+                    i = string.end()
+                    continue
+                if c in "<[({":
+                    stack.append(c)
+                elif c == "-" and source.startswith(">", i + 1):
+                    i += 1
+                elif c in ">])}":
+                    if not stack or stack.pop() != "<[({"[">])}".index(c)]:
+                        break
+                    if not stack:
+                        break
+                i += 1
 
     def _parse_alias(self) -> None:
         name_tok = self.pos
@@ -1078,6 +1121,8 @@ def _skip_blanks(source: str, i: int) -> int:
     return i
 
 
+_DIALECT_BODY_RE = re.compile(r"[#!][A-Za-z_][\w$]*\.[\w$.\-]*<")
+_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _NUL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\x00')
 
 
