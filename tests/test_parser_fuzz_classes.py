@@ -212,6 +212,16 @@ _FLOATS = {
                           "point value", f"1:40: {_NOTE_DOT}"]),
 }
 
+# dense<...> element lists: after an element, a `,` or the list's closer.
+_DENSE = {
+    "dense_elements_without_comma": (_const("dense<1 23>", "tensor<1xi32>"),
+                                     ["2:30: error: expected '>'"]),
+    "dense_list_without_comma": (_const("dense<[1 2]>", "tensor<2xi32>"),
+                                 ["2:31: error: expected ']'"]),
+    "dense_nested_lists_without_comma": (_const("dense<[[1, 2] [3, 4]]>", "tensor<2x2xi32>"),
+                                         ["2:36: error: expected ']'"]),
+}
+
 # Function bodies end every block with a terminator (`placement.ops.TERMINATORS`).
 _TERMINATORS = {
     "empty_function_body": ("util.func private @f(%a: i32) {\n}\n",
@@ -222,7 +232,7 @@ _TERMINATORS = {
 
 REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES,
                                               **_TERMINATORS, **_UNPREFIXED, **_CHARACTERS,
-                                              **_FLOATS}
+                                              **_FLOATS, **_DENSE}
 
 # iree-opt prints the last op in generic form with its own value names and default properties
 # (`%0 = "arith.addi"(%arg0, %arg0) <{overflowFlags = ...}>`): the position and the message up
@@ -244,6 +254,8 @@ ACCEPTED: dict[str, str] = {
     "affinity_quoted_symbol": _attr('#hal.device.affinity<@"x y">'),
     "bare_util_null": _attr("#util.null"),
     "float_bits_in_hex": _const("0x3F800000", "f32"),
+    "dense_nested_lists": _const("dense<[[1, 2], [3, 4]]>", "tensor<2x2xi32>"),
+    "dense_bools": _const("dense<[true, false]>", "tensor<2xi1>"),
     "nul_after_attribute": _attr("#hal.device.promise<@x>\x00"),
     "nul_in_string_of_body": _attr('#hal.executable.target<"llvm\x00cpu", "x">'),
     "float_with_exponent": _const("dense<[1.0e+00, -2.5e-01]>", "tensor<2xf32>"),

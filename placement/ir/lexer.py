@@ -195,6 +195,42 @@ _DENSE_FLOAT_RE = re.compile(rf"dense<(\[?[-\w., \[\]]*\]?)>{_WS}:{_WS}(?:tensor
 _FTYPE_RE = re.compile(rf":{_WS}{_FLOAT_TYPE}\b")
 _DECIMAL_RE = re.compile(r"(?<![\w.+\-])-?\d+(?![\w.])")
 _DECIMAL_BEFORE_RE = re.compile(rf"(?<![\w.$+\-])({_INT}){_WS}\Z")  # not `1.0e+00`'s `00`
+_DENSE_BODY_RE = re.compile(r"(?<![\w.$\-])dense<([-\w.+ \t\r\n,\[\]]*)>")
+_DENSE_PIECE_RE = re.compile(r"[ \t\r\n]*(?:(\[)|(\])|(,)|(-?[\w.]+(?:[eE][+-]\d+)?))")
+
+
+def _dense_list_error(source: str, i: int, end: int) -> tuple[int, str] | None:
+    """MLIR's error in the element list of `dense<...>` (text [i, end)): after an element,
+    a `,` or the list's closer (`]`, or the `>`), else `expected ']'` / `expected '>'` at the
+    wrong token; None where the list is well formed or not a plain one."""
+    depth = 0
+    after_value = False
+    while True:
+        m = _DENSE_PIECE_RE.match(source, i, end)
+        if m is None:
+            if source[i:end].strip():
+                return None
+            if after_value or depth == 0:
+                return (wrong_token_offset(source, end), "expected ']'") if depth else None
+            return None
+        at = m.start(m.lastindex or 0)
+        if after_value and m.lastindex not in (2, 3):
+            return wrong_token_offset(source, at), "expected ']'" if depth else "expected '>'"
+        if m.lastindex == 1:
+            depth += 1
+            after_value = False
+        elif m.lastindex == 2:
+            if depth == 0:
+                return None
+            depth -= 1
+            after_value = True
+        elif m.lastindex == 3:
+            after_value = False
+        else:
+            after_value = True
+        i = m.end()
+
+
 _DIM_RE = re.compile(r"[<x](\d{19,})(?=x)")
 _EXP_RE = re.compile(r"[eE](?<=\d[eE])[+-]?\d")
 _EXP_START_RE = re.compile(r"(?<![\w.$\-])-?\d+\Z")
@@ -292,6 +328,10 @@ def check_literals(source: str, filename: str, toks: Tokens) -> None:
         if in_token(num.start(1)):
             floats.append(at)
     found.extend((at, decimal) for at in floats)
+    for m in _DENSE_BODY_RE.finditer(source):
+        error = _dense_list_error(source, m.start(1), m.end(1))
+        if error is not None and in_token(m.start()):
+            found.append(error)
     shaped: dict[int, str] = {}
     for m in _SHAPED_RE.finditer(source):
         if m.group(1) == "vector" or _SHAPED_OK_RE.match(source, m.end()) is None:
