@@ -222,6 +222,15 @@ _DENSE = {
                                          ["2:36: error: expected ']'"]),
 }
 
+# Aliases are resolved in one pass: a use needs a definition before it.
+_ALIASES = {
+    "undefined_attribute_alias": (_attr("#foo"),
+                                  ["1:44: error: undefined symbol alias id 'foo'"]),
+    "undefined_type_alias": (_arg("!foo"), ["1:30: error: undefined symbol alias id 'foo'"]),
+    "alias_defined_after_use": (_attr("#foo") + "#foo = 1\n",
+                                ["1:44: error: undefined symbol alias id 'foo'"]),
+}
+
 # Function bodies end every block with a terminator (`placement.ops.TERMINATORS`).
 _TERMINATORS = {
     "empty_function_body": ("util.func private @f(%a: i32) {\n}\n",
@@ -232,7 +241,8 @@ _TERMINATORS = {
 
 REJECTED: dict[str, tuple[str, list[str]]] = {**_TYPES, **_SHAPES, **_ATTRIBUTES,
                                               **_TERMINATORS, **_UNPREFIXED, **_CHARACTERS,
-                                              **_FLOATS, **_DENSE}
+                                              **_FLOATS, **_DENSE,
+                                              **_ALIASES}
 
 # iree-opt prints the last op in generic form with its own value names and default properties
 # (`%0 = "arith.addi"(%arg0, %arg0) <{overflowFlags = ...}>`): the position and the message up

@@ -531,6 +531,7 @@ class Parser:
         self._check_dialect_attributes()
         if self.nuls:
             self._check_nuls_in_dialect_bodies()
+        self._check_alias_uses()
         module = self.module
         names = [optable.canonical_name(op.name) for op in ops]
         if len(ops) == 1 and optable.info(names[0]).role == optable.Role.MODULE:
@@ -577,6 +578,21 @@ class Parser:
             found = _symbol_queues_error(source, m.end() + 1) if grammar else None
             if found is not None:
                 raise self.error_at(found[1], found[0])
+
+    def _check_alias_uses(self) -> None:
+        """`undefined symbol alias id 'a'` (at the end of the name) for a use of `#a` / `!a`
+        with no definition before it (MLIR resolves aliases in one pass)."""
+        module = self.module
+        defined = {self.texts[bisect_right(self.starts, start) - 1]: start
+                   for start, _ in module.alias_spans}
+        for m in _ALIAS_USE_RE.finditer(self.source):
+            name = m.group()
+            at = defined.get(name)
+            if at is not None and at <= m.start():
+                continue
+            k = bisect_right(self.starts, m.start()) - 1
+            if k >= 0 and self.starts[k] == m.start() and self.kinds[k] in (HASH, BANG):
+                raise self.error_at(f"undefined symbol alias id '{name[1:]}'", m.end())
 
     def _check_nuls_in_dialect_bodies(self) -> None:
         """A NUL inside a dialect attribute's or type's `<...>` body: MLIR's body scan
@@ -1121,6 +1137,7 @@ def _skip_blanks(source: str, i: int) -> int:
     return i
 
 
+_ALIAS_USE_RE = re.compile(r"(?<![\w$.\-#!])[#!][A-Za-z_$\-][\w$\-]*(?![\w$.\-<])")
 _DIALECT_BODY_RE = re.compile(r"[#!][A-Za-z_][\w$]*\.[\w$.\-]*<")
 _STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _NUL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\x00')
