@@ -266,6 +266,8 @@ ACCEPTED: dict[str, str] = {
     "float_bits_in_hex": _const("0x3F800000", "f32"),
     "dense_nested_lists": _const("dense<[[1, 2], [3, 4]]>", "tensor<2x2xi32>"),
     "dense_bools": _const("dense<[true, false]>", "tensor<2xi1>"),
+    "dense_negative_exponent": _const("dense<2.500000e-01>", "tensor<2x2xf32>"),
+    "dense_list_of_exponents": _const("dense<[1.0e-01, -2.0E+02, 0x7F800000]>", "tensor<3xf32>"),
     "nul_after_attribute": _attr("#hal.device.promise<@x>\x00"),
     "nul_in_string_of_body": _attr('#hal.executable.target<"llvm\x00cpu", "x">'),
     "float_with_exponent": _const("dense<[1.0e+00, -2.5e-01]>", "tensor<2xf32>"),

@@ -196,7 +196,8 @@ _FTYPE_RE = re.compile(rf":{_WS}{_FLOAT_TYPE}\b")
 _DECIMAL_RE = re.compile(r"(?<![\w.+\-])-?\d+(?![\w.])")
 _DECIMAL_BEFORE_RE = re.compile(rf"(?<![\w.$+\-])({_INT}){_WS}\Z")  # not `1.0e+00`'s `00`
 _DENSE_BODY_RE = re.compile(r"(?<![\w.$\-])dense<([-\w.+ \t\r\n,\[\]]*)>")
-_DENSE_PIECE_RE = re.compile(r"[ \t\r\n]*(?:(\[)|(\])|(,)|(-?[\w.]+(?:[eE][+-]\d+)?))")
+_DENSE_PIECE_RE = re.compile(r"[ \t\r\n]*(?:(\[)|(\])|(,)|(-?(?:0x[0-9A-Fa-f]+|"
+                             r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![\w.])|[A-Za-z_][\w.]*)))")
 
 
 def _dense_list_error(source: str, i: int, end: int) -> tuple[int, str] | None:
