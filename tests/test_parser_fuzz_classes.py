@@ -227,6 +227,8 @@ _ALIASES = {
     "undefined_attribute_alias": (_attr("#foo"),
                                   ["1:44: error: undefined symbol alias id 'foo'"]),
     "undefined_type_alias": (_arg("!foo"), ["1:30: error: undefined symbol alias id 'foo'"]),
+    "alias_in_a_tensor_type": (_arg("tensor<4xf32, #enc>"),
+                               ["1:44: error: undefined symbol alias id 'enc'"]),
     "alias_defined_after_use": (_attr("#foo") + "#foo = 1\n",
                                 ["1:44: error: undefined symbol alias id 'foo'"]),
 }

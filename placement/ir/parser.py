@@ -590,8 +590,10 @@ class Parser:
             at = defined.get(name)
             if at is not None and at <= m.start():
                 continue
-            k = bisect_right(self.starts, m.start()) - 1
-            if k >= 0 and self.starts[k] == m.start() and self.kinds[k] in (HASH, BANG):
+            k = bisect_right(self.starts, m.start()) - 1  # the token holding it (a flat
+            # `tensor<4xf32, #enc>` holds the alias too); not a string or a name
+            if k >= 0 and m.start() < self._end_of(k) and self.kinds[k] not in (
+                    STRING, SYMBOL, VALUE, CARET):
                 raise self.error_at(f"undefined symbol alias id '{name[1:]}'", m.end())
 
     def _check_nuls_in_dialect_bodies(self) -> None:
