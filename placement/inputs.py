@@ -1,7 +1,8 @@
 """Reading user input: files or stdin, decoding, and `--split-input-file` cases.
 
-Decoding follows iree-opt: bytes that are not UTF-8 and NUL bytes are accepted inside `//`
-comments (which carry no meaning), and are a located error anywhere else. Splitting follows
+Decoding follows iree-opt: bytes that are not UTF-8 are accepted inside `//` comments (which
+carry no meaning), and are a located error anywhere else; NUL bytes are text (MLIR's lexer
+reads a NUL outside a string as a blank: the parser does so too). Splitting follows
 MLIR's `splitAndProcessBuffer` exactly, quirks included (see `split_cases`).
 """
 
@@ -20,7 +21,7 @@ SPLIT_MARKER = "// -----"
 # iree-opt prints an input without operations (empty, or only comments) as this module.
 EMPTY_MODULE = "module {\n}\n"
 
-_BAD_CHAR = re.compile("[\x00\udc80-\udcff]")
+_BAD_CHAR = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -97,14 +98,12 @@ def read_source(path: str) -> Source:
 
 
 def decode(data: bytes, name: str) -> str:
-    """UTF-8 text of `data`; bad bytes and NULs are blanked inside comments, errors elsewhere."""
+    """UTF-8 text of `data`; bytes that are not UTF-8 are blanked inside comments, errors
+    elsewhere."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="surrogateescape")
-    else:
-        if "\x00" not in text:
-            return text
     return _blank_bad_chars_in_comments(text, name)
 
 
@@ -116,9 +115,6 @@ def _blank_bad_chars_in_comments(text: str, name: str) -> str:
         comment = _comment_start(text, line_start)
         if comment is None or m.start() < comment:
             shown = _BAD_CHAR.sub("\ufffd", text)  # printable, same offsets
-            if m.group() == "\x00":
-                raise PlacementError("input is not MLIR text (it contains NUL bytes)", name,
-                                     shown, m.start())
             byte = ord(m.group()) - 0xDC00
             raise PlacementError(f"input is not UTF-8 text (invalid byte 0x{byte:02x})", name,
                                  shown, m.start())

@@ -414,6 +414,11 @@ TABLE: dict[str, OpInfo] = {
 ALIASES: dict[str, str] = {"module": "builtin.module", "return": "func.return",
                            "call": "func.call"}
 
+# The dialect an op's regions resolve unprefixed op names in (MLIR's `getDefaultDialect`): at
+# the top level and in a `builtin.module` `builtin` (so `module` is `builtin.module`), in a
+# `func.func` `func` (`return`, `call`), and none in any other op's regions.
+DEFAULT_DIALECTS: dict[str, str] = {"builtin.module": "builtin", "func.func": "func"}
+
 
 # ------------------------------------------------------------------ queries
 def info(op: Operation | str) -> OpInfo:
@@ -1042,6 +1047,138 @@ FORMATS: dict[str, _S] = {
                          regions="region"),
     "linalg.yield": _S("$values attr-dict (`:` type($values)^)?", "values*"),
 }
+
+# The types the custom parsers resolve operands with where the format writes no `type($x)`
+# (`OpSyntax.operand_types`), transcribed from the ODS declarations: `Index` dims, sizes, offsets
+# and workloads (FLOW_Dim, Stream_Size, Stream_Offset, Stream_Dim, IREETensorExt dims:
+# `TypeAlias<Index>`), `I1` conditions, timepoints and fences, and `AllTypesMatch` /
+# `SameOperandsAndResultType` / `SameTypeOperands` / `TypesMatchWith` relations.
+_TP = "=!stream.timepoint"
+
+
+def _index(groups: str) -> tuple[tuple[str, str], ...]:
+    return tuple((g, "=index") for g in groups.split())
+
+
+OPERAND_TYPES: dict[str, tuple[tuple[str, str], ...]] = {
+    **{f"arith.{n}": (("lhs", "result"), ("rhs", "result")) for n in (
+        "addi", "subi", "muli", "divsi", "divui", "remsi", "remui", "andi", "ori", "xori",
+        "addf", "subf", "mulf", "divf", "maximumf", "minimumf", "maxsi", "minsi", "maxui",
+        "minui")},
+    "arith.cmpi": (("rhs", "lhs"),),
+    "arith.cmpf": (("rhs", "lhs"),),
+    "math.tanh": (("operand", "result"),),
+    "math.exp": (("operand", "result"),),
+    "cf.cond_br": (("condition", "=i1"),),
+    "scf.if": (("condition", "=i1"),),
+    "scf.condition": (("condition", "=i1"),),
+    "tensor.empty": _index("dynamicSizes"),
+    "flow.dispatch": _index("workload argument_dims result_dims"),
+    "flow.dispatch.workgroups": _index("workload argument_dims result_dims"),
+    "flow.tensor.reshape": _index("source_dims result_dims"),
+    "flow.tensor.bitcast": _index("source_dims result_dims"),
+    "flow.tensor.load": _index("source_dims indices"),
+    "flow.tensor.splat": (("value", "%result"), *_index("result_dims")),
+    "flow.tensor.clone": (("operand", "result"), *_index("operand_dims")),
+    "flow.tensor.transfer": (("operand", "result"), *_index("operand_dims")),
+    "flow.tensor.barrier": (("operand", "result"), *_index("operand_dims")),
+    "hal.tensor.import": (("wait_fence", "=!hal.fence"), *_index("target_dims byte_offset")),
+    "hal.tensor.export": _index("source_dims"),
+    "hal.tensor.alias": (("wait_fence", "=!hal.fence"), *_index("source_dims")),
+    "stream.binding.subspan": _index("byte_offset dynamic_dims"),
+    "stream.yield": _index("resource_operand_sizes"),
+    "stream.resource.alloca": (("await_timepoint", _TP), *_index("storage_size")),
+    "stream.resource.dealloca": (("await_timepoint", _TP), *_index("operand_size")),
+    "stream.resource.pack": _index("offset dynamic_slice_sizes"),
+    "stream.resource.constants": _index("result_sizes"),
+    "stream.tensor.import": _index("result_encoding_dims result_size"),
+    "stream.tensor.export": _index("source_encoding_dims source_size"),
+    "stream.tensor.sizeof": _index("encoding_dims"),
+    "stream.tensor.constant": _index("result_encoding_dims"),
+    "stream.tensor.encode": _index("source_encoding_dims source_size result_encoding_dims "
+                                   "result_size"),
+    "stream.tensor.dispatch": _index("workload operand_sizes operand_encoding_dims "
+                                     "result_sizes result_encoding_dims"),
+    "stream.async.alloca": _index("storage_size"),
+    "stream.async.splat": (("await_timepoint", _TP), *_index("result_size")),
+    "stream.async.clone": _index("source_size result_size"),
+    "stream.async.slice": _index("source_size source_offset source_end result_size"),
+    "stream.async.fill": _index("target_size target_offset target_end target_length"),
+    "stream.async.update": _index("target_size target_offset target_end update_size"),
+    "stream.async.copy": _index("target_size target_offset target_end source_size "
+                                "source_offset source_end length"),
+    "stream.async.collective": _index("target_size target_offset target_end target_length "
+                                      "source_size source_offset source_end source_length "
+                                      "element_count"),
+    "stream.async.transfer": _index("source_size result_size"),
+    "stream.async.cast": _index("source_size result_size"),
+    "stream.async.call": _index("resource_operand_sizes resource_operand_offsets "
+                                "resource_operand_ends resource_operand_lengths result_sizes"),
+    "stream.async.execute": (("await_timepoint", _TP),
+                             *_index("resource_operand_sizes result_sizes")),
+    "stream.cmd.execute": (("await_timepoint", _TP), *_index("resource_operand_sizes")),
+    "stream.cmd.dispatch": _index("workload resource_sizes resource_offsets resource_lengths"),
+    "stream.timepoint.join": (("await_timepoints", _TP),),
+    "stream.timepoint.await": (("await_timepoint", _TP), *_index("resource_operand_sizes")),
+    "iree_tensor_ext.dispatch.tensor.load": _index("source_dims offsets sizes strides"),
+    "iree_tensor_ext.dispatch.tensor.store": _index("target_dims offsets sizes strides"),
+}
+FORMATS.update({name: replace(FORMATS[name], operand_types=rules)
+                for name, rules in OPERAND_TYPES.items()})
+
+# The ops of the table that are MLIR terminators (`IsTerminator`): the last op of every block of
+# a function body must be one (functions have no implicit terminator), else iree-opt's
+# `block with no terminator`.
+TERMINATORS = frozenset((
+    "cf.br", "cf.cond_br", "cf.switch", "flow.return", "func.return", "linalg.yield",
+    "scf.condition", "scf.yield", "stream.return", "stream.yield", "util.return"))
+
+# Dialect attributes (`#dialect.mnemonic`, `#dialect.mnemonic<...>`): the mnemonics each dialect
+# registers in iree-opt 3.13, and iree-opt's message for any other one (located at the
+# mnemonic). Candidates are the names in IREE's Dialect/{HAL,Stream,Flow,Util,Encoding,
+# TensorExt}/IR sources; kept are those iree-opt 3.13 does not call unknown
+# (tests/test_parser_fuzz_classes.py re-checks every one live). Other dialects are not checked.
+_ATTR_UNKNOWN = "unknown attribute `{name}` in dialect `{dialect}`"
+DIALECT_ATTRIBUTES: dict[str, tuple[str, frozenset[str]]] = {
+    "hal": ("unknown HAL attribute: {name}", frozenset(("abi.convention", "collective",
+        "descriptor_type", "device.affinity", "device.alias", "device.fallback", "device.link",
+        "device.optimal", "device.ordinal", "device.promise", "device.select", "device.target",
+        "device.topology", "executable.object", "executable.objects", "executable.target",
+        "pipeline.binding", "pipeline.layout",))),
+    "stream": (_ATTR_UNKNOWN, frozenset(("collective", "parameter.named", "partitioning_config",
+        "resource_config", "timepoint",))),
+    "flow": (_ATTR_UNKNOWN, frozenset(("dummy", "parameter.named",))),
+    "util": (_ATTR_UNKNOWN, frozenset(("byte_pattern", "byte_range", "composite", "inline.always",
+        "inline.never", "int.assumption", "int.assumption.array", "int.assumption.multi_array",
+        "null", "preprocessing_pipeline", "uninitialized",))),
+    "iree_encoding": (_ATTR_UNKNOWN, frozenset(("encoding", "identity", "identity_resolver",
+        "layout", "optype", "packed_storage", "padding", "specialization_resolver", "specialized",
+        "testing", "unknown", "unsupported_resolver",))),
+    "iree_tensor_ext": (_ATTR_UNKNOWN, frozenset(("ragged_shape", "sparse_iteration_dims",))),
+}
+
+# What each listed attribute must start its parameters with when it has them (default `<`,
+# iree-opt's message `expected '<'` right after the name), and those that may be written
+# without parameters (iree-opt 3.13 accepts them bare).
+DIALECT_ATTRIBUTE_OPENERS: dict[str, str] = {
+    "hal.device.link": "expected '('",
+    "util.int.assumption.array": "expected '['",
+    "util.int.assumption.multi_array": "expected '['",
+    "iree_encoding.optype": "expected valid keyword or string",
+}
+DIALECT_BARE_ATTRIBUTES = frozenset((
+    "flow.dummy", "iree_encoding.identity", "iree_encoding.identity_resolver",
+    "iree_encoding.packed_storage", "iree_encoding.unknown", "iree_encoding.unsupported_resolver",
+    "util.inline.always", "util.inline.never", "util.null", "util.uninitialized"))
+
+# Dialect attributes whose body the parser checks, by grammar (`placement.ir.parser`):
+# `symbol_queues` is `<@device (, [queue, ...])?>` (HAL's DeviceAffinityAttr and
+# DevicePromiseAttr parsers).
+DIALECT_ATTRIBUTE_BODIES: dict[str, str] = {
+    "hal.device.affinity": "symbol_queues",
+    "hal.device.promise": "symbol_queues",
+}
+
 
 _SYNTAX_CACHE: dict[str, object] = {}
 

@@ -72,12 +72,17 @@ def test_binary_junk(tmp_path: Path) -> None:
 
 
 def test_nul_bytes(tmp_path: Path) -> None:
+    # A NUL is a blank to MLIR's lexer: between tokens it is accepted (as iree-opt does); inside
+    # a token it splits it (iree-opt 3.13: `2:25: error: expected non-function type`).
     path = tmp_path / "nul.mlir"
     path.write_bytes(b"util.func private @f() {\n  util.return\x00\n}\n")
+    assert run_cli("solve", str(path)).code == 0
+    path.write_bytes(b"util.func private @f() {\n  %c = arith.constant 1 : i\x0032\n"
+                     b"  util.return\n}\n")
     result = run_cli("solve", str(path))
     assert result.code == 2
     m, _, _ = _diagnostic(result.stderr)
-    assert m["line"] == "2" and "NUL" in m["msg"]
+    assert m["line"] == "2" and "Traceback" not in result.stderr
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -56,8 +56,8 @@ def _ops(text: str) -> list[Operation]:
 
 def test_custom_syntax_structure() -> None:
     ops = _ops("""
-util.func private @f(%a: tensor<4xi32>, %c: i1, %fence: !hal.fence) -> tensor<4xi32> {
-  %t = flow.dispatch @ex::@ep[%c](%a) : (tensor<4xi32>) -> %a
+util.func private @f(%a: tensor<4xi32>, %c: i1, %fence: !hal.fence, %w: index) -> tensor<4xi32> {
+  %t = flow.dispatch @ex::@ep[%w](%a) : (tensor<4xi32>) -> %a
   %s = arith.select %c, %t, %a : tensor<4xi32>
   cf.cond_br %c, ^bb1(%s : tensor<4xi32>), ^bb2
 ^bb1(%x: tensor<4xi32>):
@@ -72,9 +72,9 @@ util.func private @f(%a: tensor<4xi32>, %c: i1, %fence: !hal.fence) -> tensor<4x
                      "hal.tensor.barrier", "util.return", "util.return"]
     func, dispatch, select, br, barrier = ops[:5]
     assert func.syntax_attrs["sym_visibility"] == '"private"'
-    assert [a.name for a in func.regions[0].blocks[0].arguments] == ["%a", "%c", "%fence"]
+    assert [a.name for a in func.regions[0].blocks[0].arguments] == ["%a", "%c", "%fence", "%w"]
     assert dispatch.symbols == ["@ex::@ep"]
-    assert [v.name for v in dispatch.operands] == ["%c", "%a"]
+    assert [v.name for v in dispatch.operands] == ["%w", "%a"]
     assert dispatch.tied == {0: 1} and dispatch.results[0].type == "tensor<4xi32>"
     assert [v.name for v in select.operands] == ["%c", "%t", "%a"]
     assert [b.label for b in br.successors] == ["^bb1", "^bb2"]

@@ -62,7 +62,7 @@ util.func private @f(%x: tensor<4xi32>) -> tensor<4xi32> {
      "m.mlir:2:3: error: custom op 'foo.bar' is unknown to placement; print the module with "
      "'iree-opt --mlir-print-op-generic'"),
     ("util.func private @f() {\n  util.return\n}\njunk text\n",
-     "m.mlir:4:1: error: custom op 'junk' is unknown to placement"),
+     "m.mlir:4:1: error: custom op 'junk' is unknown (tried 'builtin.junk' as well)"),
 ])
 def test_invalid_ir_is_a_located_error(text: str, expected: str) -> None:
     assert _error(text).startswith(expected)

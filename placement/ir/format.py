@@ -36,6 +36,12 @@ class OpSyntax:
     `name:operand_group` pairs. `infer`: result name -> operand name whose types it copies,
     `=T` for a fixed type, `@attr` for the type of a typed attribute. `isolated`: the regions do
     not see enclosing values. `segments`: the op has AttrSizedOperandSegments.
+    `operand_types`: operand name -> the type the custom parser resolves it with when the format
+    writes no `type($operand)` (ODS `AllTypesMatch`, `SameOperandsAndResultType`,
+    `TypesMatchWith`, fixed-type operands): `=T` a fixed type (`=index` for `Index` dims and
+    sizes, `=i1`), a result or operand name whose written type it has, `%name` the element type
+    of that group's written shaped type. A use whose value has another type is iree-opt's
+    `use of value '%x' expects different type than prior uses`.
     """
 
     format: str
@@ -48,6 +54,7 @@ class OpSyntax:
     isolated: bool = False
     segments: bool | None = None
     skim: bool = False  # an executable: a body with unknown ops is kept verbatim (opaque)
+    operand_types: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -455,6 +462,7 @@ class CompiledSyntax:
     # fills `symbols` and `tied` from its properties through these).
     symbol_attrs: tuple[tuple[str, str], ...] = ()
     tied_group: str | None = None
+    operand_types: dict[str, str] = field(default_factory=dict)  # see OpSyntax
     # The directives' parse methods, spacing literals left out (they parse nothing).
     parsers: list[Callable[[Parser, OpState], None]] = field(default_factory=list)
     skim: bool = False  # source.skim
@@ -622,7 +630,18 @@ class _Compiler:
             self.attrs, list(self.regions.items()), self.successors, directives,
             dict(self.syntax.infer), self.syntax.isolated, segments,
             frozenset(self.declared), tuple(self._symbol_attrs(directives)),
-            self._tied_group(directives))
+            self._tied_group(directives), self._operand_types())
+
+    def _operand_types(self) -> dict[str, str]:
+        out = dict(self.syntax.operand_types)
+        for name, rule in out.items():
+            source = rule.lstrip("%")
+            if name not in self.operands or not (rule.startswith("=") or
+                                                 source in self.operands or
+                                                 source in self.results):
+                raise ValueError(f"{self.name}: operand type rule {name} -> {rule} names "
+                                 "an undeclared group")
+        return out
 
     def _symbol_attrs(self, directives: list[Directive]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []

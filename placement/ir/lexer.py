@@ -3,7 +3,9 @@
 One compiled regular expression splits the text into tokens; token kinds are short strings.
 A name followed by a flat angle group (`tensor<4x?xf32>`, `#hal.device.promise<@d>`) is one
 token, which keeps the token count (and the parse time) down; nested or bracketed groups
-(`dense<[1, 2]>`, `affine_map<(d0) -> (d0)>`) are tokenized piece by piece.
+(`dense<[1, 2]>`, `affine_map<(d0) -> (d0)>`) are tokenized piece by piece, and so is a
+group holding a character MLIR's lexer rejects (a backslash, non-ASCII), which then is an
+`unexpected character` error as anywhere else outside strings and comments.
 Newlines are whitespace (MLIR is whitespace-insensitive; no NL tokens are produced). A dotted
 name (`hal.element_type<f32>`: an op name) never takes the angle group with it.
 Comments are dropped from the token stream but their spans are kept (the printer removes them,
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, compress, repeat
 from operator import eq, itemgetter
 
-from placement.diagnostics import PlacementError
+from placement.diagnostics import Note, PlacementError
 
 # Token kinds.
 NL = "nl"
@@ -42,15 +44,15 @@ _TOKEN_PATTERN = (
   | (?P<value>%(?:[A-Za-z_$.\-][\w$.\-]*|\d+)(?:\#\d+)?)
   | (?P<symbol>@(?:[A-Za-z_$.\-][\w$.\-]*|\d+|"(?:[^"\\\n]|\\.)*"))
   | (?P<caret>\^[\w$.\-]+)
-  | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%]*>)?)
-  | (?P<bang>![A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%]*>)?)
+  | (?P<hash>\#[A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?)
+  | (?P<bang>![A-Za-z_$.\-][\w$.\-]*(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?)
   | (?P<number>0x[0-9A-Fa-f]+|\d+(?:\.\d*(?:[eE][+-]?\d+)?)?)
-  | (?P<bare>[A-Za-z_][\w$]*\.[\w$.]*|[A-Za-z_][\w$]*(?:<[^<>"\n(){}\[\]%]*>)?)
+  | (?P<bare>[A-Za-z_][\w$]*\.[\w$.]*|[A-Za-z_][\w$]*(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?)
   | (?P<punct>->|::|>=|<=|==|\.\.\.|[(){}\[\]<>,=:*?+\-/|&~;!.])
   | (?P<bad>.)
     """
 )
-_ANGLE = r'(?:<[^<>"\n(){}\[\]%]*>)?'
+_ANGLE = r'(?:<[^<>"\n(){}\[\]%\\\x80-\U0010ffff]*>)?'
 _TOKEN_RE = re.compile(_TOKEN_PATTERN, re.VERBOSE)
 _SPLIT_TOKEN_RE = re.compile(_TOKEN_PATTERN.replace(_ANGLE, ""), re.VERBOSE)
 
@@ -245,7 +247,7 @@ def _tokenize_slow(source: str, filename: str, split_angles: bool) -> Tokens:
         if kind == "bad":
             if text == '"':
                 raise PlacementError("expected '\"' in string literal", filename, source, start)
-            raise PlacementError(f"unexpected character {text!r}", filename, source, start)
+            raise PlacementError("unexpected character", filename, source, start)
         kinds.append(kind)  # type: ignore[arg-type]
         texts.append(text)
         starts.append(start)
@@ -266,6 +268,49 @@ _DENSE_RE = re.compile(rf"dense<(\[?[-\w, ]*\]?)>{_WS}:{_WS}(?:tensor|vector)<(?
                        r"([su]?i\d+|index)>")
 _ITYPE_RE = re.compile(rf":{_WS}([su]?i\d+|index)\b")
 _INT_BEFORE_RE = re.compile(rf"(?<![\w.$\-])({_INT}){_WS}\Z")
+_FLOAT_TYPE = r"(?:[bt]?f\d+\w*)"
+_DENSE_FLOAT_RE = re.compile(rf"dense<(\[?[-\w., \[\]]*\]?)>{_WS}:{_WS}(?:tensor|vector)<"
+                             rf"(?:[\d?]+x)*{_FLOAT_TYPE}>")
+_FTYPE_RE = re.compile(rf":{_WS}{_FLOAT_TYPE}\b")
+_DECIMAL_RE = re.compile(r"(?<![\w.+\-])-?\d+(?![\w.])")
+_DECIMAL_BEFORE_RE = re.compile(rf"(?<![\w.$+\-])({_INT}){_WS}\Z")  # not `1.0e+00`'s `00`
+_DENSE_BODY_RE = re.compile(r"(?<![\w.$\-])dense<([-\w.+ \t\r\n,\[\]]*)>")
+_DENSE_PIECE_RE = re.compile(r"[ \t\r\n]*(?:(\[)|(\])|(,)|(-?(?:0x[0-9A-Fa-f]+|"
+                             r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![\w.])|[A-Za-z_][\w.]*)))")
+
+
+def _dense_list_error(source: str, i: int, end: int) -> tuple[int, str] | None:
+    """MLIR's error in the element list of `dense<...>` (text [i, end)): after an element,
+    a `,` or the list's closer (`]`, or the `>`), else `expected ']'` / `expected '>'` at the
+    wrong token; None where the list is well formed or not a plain one."""
+    depth = 0
+    after_value = False
+    while True:
+        m = _DENSE_PIECE_RE.match(source, i, end)
+        if m is None:
+            if source[i:end].strip():
+                return None
+            if after_value or depth == 0:
+                return (wrong_token_offset(source, end), "expected ']'") if depth else None
+            return None
+        at = m.start(m.lastindex or 0)
+        if after_value and m.lastindex not in (2, 3):
+            return wrong_token_offset(source, at), "expected ']'" if depth else "expected '>'"
+        if m.lastindex == 1:
+            depth += 1
+            after_value = False
+        elif m.lastindex == 2:
+            if depth == 0:
+                return None
+            depth -= 1
+            after_value = True
+        elif m.lastindex == 3:
+            after_value = False
+        else:
+            after_value = True
+        i = m.end()
+
+
 _DIM_RE = re.compile(r"[<x](\d{19,})(?=x)")
 _EXP_RE = re.compile(r"[eE](?<=\d[eE])[+-]?\d")
 _EXP_START_RE = re.compile(r"(?<![\w.$\-])-?\d+\Z")
@@ -347,6 +392,179 @@ def check_literals(source: str, filename: str, toks: Tokens) -> None:
         before = source[:num.start()].rstrip()[-1:]
         expected = {"<": "'>'", "[": "']'", ",": "']'"}.get(before, "a '.' in a float")
         found.append((m.start(), f"expected {expected}"))
+    # A decimal integer where a float is expected (`1 : f32`, `dense<[1.0, 2]> : tensor<..f32>`;
+    # MLIR's hex `0x3F800000` is the float's bits and allowed).
+    decimal = "unexpected decimal integer literal for a floating point value"
+    floats: list[int] = []
+    for m in _DENSE_FLOAT_RE.finditer(source):
+        for n in _DECIMAL_RE.finditer(m.group(1)):
+            at = m.start(1) + n.start() + n.group().startswith("-")
+            if not n.group().lstrip("-").startswith("0x") and in_token(at):
+                floats.append(at)
+                break
+    for m in _FTYPE_RE.finditer(source):
+        num = _DECIMAL_BEFORE_RE.search(source, max(0, m.start() - 48), m.start())
+        if num is None or num.group(1).lstrip("-").startswith("0x"):
+            continue
+        at = num.start(1) + num.group(1).startswith("-")
+        if in_token(num.start(1)):
+            floats.append(at)
+    found.extend((at, decimal) for at in floats)
+    for m in _DENSE_BODY_RE.finditer(source):
+        error = _dense_list_error(source, m.start(1), m.end(1))
+        if error is not None and in_token(m.start()):
+            found.append(error)
+    shaped: dict[int, str] = {}
+    for m in _SHAPED_RE.finditer(source):
+        if m.group(1) == "vector" or _SHAPED_OK_RE.match(source, m.end()) is None:
+            error = _shaped_error(source, m.start(), m.group(1), m.end())
+            if error is not None and in_token(m.start()):
+                shaped.setdefault(*error)
+    found.extend(shaped.items())
     if found:
-        at, message = min(found)
-        raise PlacementError(message, filename, source, at)
+        at = min(found)[0]
+        message = shaped.get(at) or min(found)[1]  # `1e5` in a dimension list: the list's error
+        notes = (Note("add a trailing dot to make the literal a float", at),) \
+            if message == decimal else ()
+        raise PlacementError(message, filename, source, at, notes)
+
+
+# Builtin shaped types, as MLIR's type parser reads them (parseTensorType, parseVectorType,
+# parseMemRefType, parseDimensionListRanked, parseXInDimensionList): a dimension list of
+# `?`/integers each followed by an `x` (a `0x..` token is the dimension 0 and the lexer restarts
+# at its `x`; `1e5` is `1` and the identifier `e5`), an element type, then `>` (tensor: or `,`
+# and an encoding; memref: `,` and a layout). The fast pattern accepts the common spellings
+# outright; others are scanned and rejected only where MLIR's rule is plain (vector: scalable
+# `[4]` dims and anything unusual are left alone).
+_SHAPED_RE = re.compile(r"(?<![\w.$\-!#@%])(tensor|vector|memref)<")
+_ELEMENT = r"(?:[su]?i\d+|[bt]?f\d+|index)"
+_SHAPED_OK_RE = re.compile(rf"(?:(?:\d+|\?)x)*{_ELEMENT}(?:>|, ?#)")
+_SKIP_RE = re.compile(r"(?:[ \t\r\n\x00]+|//[^\n\r]*)*")
+_IDENT_RE = re.compile(r"[A-Za-z_][\w$.]*")
+_DIALECT_TYPE_RE = re.compile(r"![A-Za-z_$.\-][\w$.\-]*")
+_TYPE_WORD_RE = re.compile(r"(?:[su]?i\d+|index|none|[bt]?f\d\w*)\Z")
+_NESTED_TYPES = frozenset(("tensor", "vector", "memref", "complex", "tuple"))
+_CLOSE_MESSAGE = {"tensor": "expected '>' in tensor type", "vector": "expected '>' in vector type",
+                  "memref": "expected ',' or '>' in memref type"}
+
+
+def _skip(source: str, i: int) -> int:
+    m = _SKIP_RE.match(source, i)
+    return m.end() if m else i
+
+
+def _angle_end(source: str, i: int) -> int | None:
+    """Index past the `<...>` group opening at `i` (strings skipped), None if unbalanced."""
+    depth = 0
+    n = len(source)
+    while i < n:
+        c = source[i]
+        if c == '"':
+            j = source.find('"', i + 1)
+            while j > 0 and source[j - 1] == "\\":
+                j = source.find('"', j + 1)
+            if j < 0:
+                return None
+            i = j
+        elif c == "<":
+            depth += 1
+        elif c == ">" and source[i - 1] != "-":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _shaped_error(source: str, start: int, kind: str, i: int) -> tuple[int, str] | None:
+    """MLIR's first error in the shaped type `kind<` at `start` (`i`: just past `<`), or None
+    where the type is valid or not one this scan decides."""
+    dims: list[int] = []
+    i = _skip(source, i)
+    if source.startswith("*", i):
+        if kind == "vector":
+            return None
+        i = _skip(source, i + 1)
+        if not source.startswith("x", i):
+            return wrong_token_offset(source, i), "expected 'x' in dimension list"
+        i += 1
+    else:
+        while True:
+            c = source[i:i + 1]
+            if c == "?" and kind != "vector":
+                i += 1
+            elif c.isdigit():
+                j = i + 1
+                if c == "0" and source[j:j + 1] == "x" and source[j + 1:j + 2] in _HEX:
+                    dims.append(0)  # `0x4`: the dimension 0, then the lexer restarts at `x`
+                    i = j
+                else:
+                    while source[j:j + 1].isdigit():
+                        j += 1
+                    if source[j:j + 1] == ".":  # a float literal
+                        return wrong_token_offset(source, i), "expected non-function type"
+                    dims.append(int(source[i:j]) if j - i < 20 else 1 << 64)
+                    i = _skip(source, j)
+            elif c == "[":
+                return None  # a scalable vector dimension
+            else:
+                break
+            if not source.startswith("x", i):
+                return wrong_token_offset(source, i), "expected 'x' in dimension list"
+            i = _skip(source, i + 1)
+    # The element type.
+    if source.startswith("!", i):
+        m = _DIALECT_TYPE_RE.match(source, i)
+        if m is None:
+            return None
+        i = m.end()
+        if source.startswith("<", i):
+            end = _angle_end(source, i)
+            if end is None:
+                return None
+            i = end
+    else:
+        m = _IDENT_RE.match(source, i)
+        if m is None:
+            return (wrong_token_offset(source, i), "expected non-function type") \
+                if source[i:i + 1] in _NOT_A_TYPE else None
+        word = m.group()
+        if word in ("tensor", "memref") and kind == "tensor":
+            return i, "invalid tensor element type"
+        if word in _NESTED_TYPES and source.startswith("<", m.end()):
+            end = _angle_end(source, m.end())
+            if end is None:
+                return None
+            i = end
+        elif _TYPE_WORD_RE.match(word):
+            i = m.end()
+        else:
+            return wrong_token_offset(source, i), "expected non-function type"
+    if kind == "vector" and 0 in dims:
+        return start, ("vector types must have positive constant sizes but got "
+                       + ", ".join(map(str, dims)))
+    i = _skip(source, i)
+    c = source[i:i + 1]
+    if c == ">":
+        return None
+    if c == "," and kind == "tensor":
+        j = _skip(source, i + 1)
+        return (wrong_token_offset(source, j), _CLOSE_MESSAGE[kind]) \
+            if source[j:j + 1] in _NOT_AN_ATTRIBUTE else None
+    if c == "," and kind == "memref":
+        return None
+    return wrong_token_offset(source, i), _CLOSE_MESSAGE[kind]
+
+
+def wrong_token_offset(source: str, i: int) -> int:
+    """Where MLIR's `emitWrongTokenError` reports a token at `i`: just after the previous
+    non-blank character when only spaces and tabs stand between them on the line."""
+    j = i
+    while j > 0 and source[j - 1] in " \t":
+        j -= 1
+    return i if j == 0 or source[j - 1] in "\n\r" else j
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+_NOT_A_TYPE = frozenset("0123456789-+?.>,=*")
+_NOT_AN_ATTRIBUTE = frozenset("=,)]}:")

@@ -16,6 +16,7 @@ The parse runs in a thread with a large stack, so deeply nested regions cannot o
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import threading
@@ -55,6 +56,7 @@ from placement.ir.lexer import (
     normalize,
     split_top_level,
     tokenize,
+    wrong_token_offset,
 )
 
 T = TypeVar("T")
@@ -122,6 +124,10 @@ class Parser:
     """Parses one MLIR source text into a Module."""
 
     def __init__(self, source: str, filename: str = "<input>") -> None:
+        self.nuls: list[int] = []  # offsets of the NULs blanked outside strings
+        if "\x00" in source:
+            self.nuls = [m.start() for m in _NUL_RE.finditer(source) if m.group() == "\x00"]
+            source = _blank_nuls(source)
         self.source = source
         self.filename = filename
         toks = self.tokens = tokenize(source, filename)
@@ -136,6 +142,7 @@ class Parser:
         self.skimming = 0  # > 0 inside an executable body
         self.absent_brace = -1  # token index where an optional `{` group was absent
         self.alias_types: dict[str, str] = {}  # `#a = value : T`: the type of alias #a
+        self.default_dialects = ["builtin"]  # of the enclosing regions (`DEFAULT_DIALECTS`)
         self.module = Module(root=Operation("builtin.module", self._loc(0)), source=source,
                              filename=filename, comments=self.comments)
         self.type_aliases = self.module.type_aliases
@@ -530,7 +537,7 @@ class Parser:
                 if fwd is not None:
                     if fwd.type and _norm(fwd.type) != _norm(v.type):
                         raise NotedError(
-                            f"definition of SSA value '{key}' has type '{v.type}'",
+                            f"definition of SSA value '{name}#{i}' has type '{v.type}'",
                             self.filename, self.source, offset,
                             f"previously used here with type '{fwd.type}'",
                             fwd.type_offset if fwd.type_offset >= 0 else offset)
@@ -586,6 +593,10 @@ class Parser:
             ops.append(self._parse_op(body))
         self._pop_scope()
         check_literals(self.source, self.filename, self.tokens)
+        self._check_dialect_attributes()
+        if self.nuls:
+            self._check_nuls_in_dialect_bodies()
+        self._check_alias_uses()
         module = self.module
         names = [optable.canonical_name(op.name) for op in ops]
         if len(ops) == 1 and optable.info(names[0]).role == optable.Role.MODULE:
@@ -604,10 +615,98 @@ class Parser:
             module.root.regions = [region]
         return module
 
+    def _check_dialect_attributes(self) -> None:
+        """iree-opt's error at the first `#dialect.mnemonic` of a dialect in
+        `placement.ops.DIALECT_ATTRIBUTES` that the dialect does not register (outside strings
+        and comments)."""
+        source = self.source
+        bodies = optable.DIALECT_ATTRIBUTE_BODIES
+        for m in _dialect_attr_re().finditer(source):
+            dialect, name = m.group(1), m.group(2)
+            message, known = optable.DIALECT_ATTRIBUTES[dialect]
+            full = f"{dialect}.{name}"
+            grammar = bodies.get(full)
+            opens = source.startswith(("<", "(", "["), m.end())
+            if name in known and (opens or full in optable.DIALECT_BARE_ATTRIBUTES or
+                                  source[m.end():m.end() + 1] in (" ", "\t", "\n", "\r")) and (
+                    grammar is None or not opens or _BODY_OK[grammar].match(source, m.end())):
+                continue
+            k = bisect_right(self.starts, m.start()) - 1
+            if k < 0 or self.starts[k] != m.start() or self.kinds[k] != HASH or (
+                    self._is(k + 1, "=") and (k == 0 or self.kinds[k - 1] != PUNCT)):
+                continue
+            if name not in known:
+                raise self.error_at(message.format(name=name, dialect=dialect), m.start(2))
+            if not opens and full not in optable.DIALECT_BARE_ATTRIBUTES:
+                raise self.error_at(optable.DIALECT_ATTRIBUTE_OPENERS.get(full, "expected '<'"),
+                                    m.end())
+            found = _symbol_queues_error(source, m.end() + 1) if grammar else None
+            if found is not None:
+                raise self.error_at(found[1], found[0])
+
+    def _check_alias_uses(self) -> None:
+        """`undefined symbol alias id 'a'` (at the end of the name) for a use of `#a` / `!a`
+        with no definition before it (MLIR resolves aliases in one pass)."""
+        module = self.module
+        defined = {self.texts[bisect_right(self.starts, start) - 1]: start
+                   for start, _ in module.alias_spans}
+        for m in _ALIAS_USE_RE.finditer(self.source):
+            name = m.group()
+            at = defined.get(name)
+            if at is not None and at <= m.start():
+                continue
+            k = bisect_right(self.starts, m.start()) - 1  # the token holding it (a flat
+            # `tensor<4xf32, #enc>` holds the alias too); not a string or a name
+            if k >= 0 and m.start() < self._end_of(k) and self.kinds[k] not in (
+                    STRING, SYMBOL, VALUE, CARET):
+                raise self.error_at(f"undefined symbol alias id '{name[1:]}'", m.end())
+
+    def _check_nuls_in_dialect_bodies(self) -> None:
+        """A NUL inside a dialect attribute's or type's `<...>` body: MLIR's body scan
+        (`parseDialectSymbolBody`) stops there with `unbalanced 'c' character in pretty
+        dialect name` (c: the innermost open bracket), at the current token (the last string
+        of the body before the NUL, else the body's `<`)."""
+        source, nuls = self.source, self.nuls
+        for m in _DIALECT_BODY_RE.finditer(source):
+            k = bisect_right(self.starts, m.start()) - 1
+            if k < 0 or self.starts[k] != m.start() or self.kinds[k] not in (HASH, BANG):
+                continue
+            i = m.end() - 1
+            first = nuls[min(bisect_right(nuls, i), len(nuls) - 1)]
+            if first < i:
+                continue
+            stack: list[str] = []
+            token = i
+            while i < len(source):
+                c = source[i]
+                if i == first:
+                    raise self.error_at(f"unbalanced '{stack[-1]}' character in pretty "
+                                        "dialect name", token)
+                if c == '"':
+                    string = _STRING_RE.match(source, i)
+                    if string is None:
+                        break
+                    token = i
+                    i = string.end()
+                    continue
+                if c in "<[({":
+                    stack.append(c)
+                elif c == "-" and source.startswith(">", i + 1):
+                    i += 1
+                elif c in ">])}":
+                    if not stack or stack.pop() != "<[({"[">])}".index(c)]:
+                        break
+                    if not stack:
+                        break
+                i += 1
+
     def _parse_alias(self) -> None:
         name_tok = self.pos
         name = self.texts[name_tok]
         kind = "attribute" if self.kinds[name_tok] == HASH else "type"
+        if "." in name:
+            raise self.error(f"{kind} names with a '.' are reserved for dialect-defined names",
+                             name_tok)
         if name in self.module.attribute_aliases or name in self.module.type_aliases:
             raise self.error(f"redefinition of {kind} alias id '{name[1:]}'", name_tok)
         self.pos += 2
@@ -684,10 +783,14 @@ class Parser:
             self.pos += 1
             types = self._parse_generic_body(op)
         elif k == BARE:
-            found = _CUSTOM_FORMS.get(texts[name_tok])
+            text = texts[name_tok]
+            found = _CUSTOM_FORMS.get(text)
             if found is None:
-                name = optable.canonical_name(texts[name_tok])
-                found = _CUSTOM_FORMS[texts[name_tok]] = (name, optable.syntax_of(name))
+                if "." in text:
+                    found = _CUSTOM_FORMS[text] = (text, optable.syntax_of(text))
+                else:  # resolved in the enclosing region's default dialect: not cached
+                    full = self._unprefixed(text, name_tok)
+                    found = (full, optable.syntax_of(full))
             name, fmt = found
             if fmt is None:
                 if self.skimming:
@@ -723,6 +826,20 @@ class Parser:
             self._make_results(op, result_names, types)
         op.syntax.end = self.starts[pos - 1] + len(texts[pos - 1])
         return op
+
+    def _unprefixed(self, name: str, tok: int) -> str:
+        """The full name of an op written without its dialect, as MLIR resolves it in the
+        enclosing region's default dialect; iree-opt's error where that names no op."""
+        dialect = self.default_dialects[-1]
+        full = f"{dialect}.{name}"
+        if dialect and optable.syntax_of(full) is not None:
+            return full
+        if self.skimming:
+            raise _Unknown(name)
+        if not dialect:
+            raise self.error(f"Dialect `' not found for custom op '{name}'  (tried '.{name}' "
+                             "as well)", tok)
+        raise self.error(f"custom op '{name}' is unknown (tried '{full}' as well)", tok)
 
     def _make_results(self, op: Operation, names: list[tuple[str, int, int]],
                       types: list[str]) -> None:
@@ -916,6 +1033,9 @@ class Parser:
             written = written_types.get(name)
             if written is None:
                 if values:
+                    rule = fmt.operand_types.get(name)
+                    if rule is not None:
+                        self._check_implied_types(st, name, rule, values)
                     n = len(operands)
                     for value in values:
                         value.uses.append(Use(op, n))
@@ -993,6 +1113,31 @@ class Parser:
                     types.extend(v.type for v in st.operands.get(rule, []))
         return types
 
+    def _check_implied_types(self, st: OpState, name: str, rule: str,
+                             values: list[Value]) -> None:
+        """The values of operand group `name` have the type the op's custom parser resolves
+        them with (`OpSyntax.operand_types`); values of a type we do not know are not checked."""
+        if rule.startswith("="):
+            types = [rule[1:]] * len(values)
+        else:
+            source = st.types.get(rule.lstrip("%"))
+            if not source:
+                return
+            if rule.startswith("%"):
+                types = [_element_type(source[0][0])] * len(values)
+            elif len(source) == len(values):
+                types = [t for t, _ in source]
+            elif len(source) == 1:
+                types = [source[0][0]] * len(values)
+            else:
+                return
+        offsets = st.operand_offsets.get(name) or []
+        if len(offsets) != len(values):
+            return
+        for value, ty, off in zip(values, types, offsets, strict=True):
+            if value.type != ty and ty and (value.type or isinstance(value, _Forward)):
+                self.check_type(value, ty, off)
+
     # ---------------------------------------------------------------- regions
     def parse_region(self, op: Operation, entry_args: list[ArgDecl], isolated: bool,
                      skim: bool = False) -> Region:
@@ -1015,6 +1160,13 @@ class Parser:
         return self._region(op, entry_args, isolated)
 
     def _region(self, op: Operation, entry_args: list[ArgDecl], isolated: bool) -> Region:
+        self.default_dialects.append(optable.DEFAULT_DIALECTS.get(op.name, ""))
+        try:
+            return self._region_body(op, entry_args, isolated)
+        finally:
+            self.default_dialects.pop()
+
+    def _region_body(self, op: Operation, entry_args: list[ArgDecl], isolated: bool) -> Region:
         open_tok = self.expect("{")
         region = Region(parent=op, start=self.starts[open_tok])
         scope = self._push_scope(isolated)
@@ -1067,6 +1219,56 @@ class Parser:
         return block
 
 
+@functools.cache
+def _dialect_attr_re() -> re.Pattern[str]:
+    """`#dialect.mnemonic` of the dialects the op table lists (compiled on first use: the op
+    table imports this module)."""
+    return re.compile(r"#(" + "|".join(optable.DIALECT_ATTRIBUTES) +
+                      r")\.([A-Za-z_$\-][\w$.\-]*)")
+
+
+# The common spelling of each body grammar, accepted without the full scan.
+_BODY_OK = {"symbol_queues": re.compile(r"<@[A-Za-z_$.\-][\w$.\-]*>")}
+_SYMBOL_RE = re.compile(r'@(?:[A-Za-z_$.\-][\w$.\-]*|\d+|"(?:[^"\\\n]|\\.)*")')
+_QUEUES_RE = re.compile(r"\[(?:[ \t\n]*\d+[ \t\n]*(?:,[ \t\n]*\d+[ \t\n]*)*)?\]")
+
+
+def _symbol_queues_error(source: str, i: int) -> tuple[int, str] | None:
+    """HAL's `<@device (, [queues])?>` body from just past `<`: its first error, as iree-opt
+    reports it (the symbol at the first token; the rest as wrong tokens)."""
+    i = _skip_blanks(source, i)
+    m = _SYMBOL_RE.match(source, i)
+    if m is None:
+        return i, "expected valid '@'-identifier for symbol name"
+    i = _skip_blanks(source, m.end())
+    if source.startswith(",", i):
+        j = _skip_blanks(source, i + 1)
+        q = _QUEUES_RE.match(source, j)
+        if q is None:
+            return (wrong_token_offset(source, j), "expected '['") if not source.startswith(
+                "[", j) else None
+        i = _skip_blanks(source, q.end())
+    return None if source.startswith(">", i) else (wrong_token_offset(source, i), "expected '>'")
+
+
+def _skip_blanks(source: str, i: int) -> int:
+    while i < len(source) and source[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+_ALIAS_USE_RE = re.compile(r"(?<![\w$.\-#!])[#!][A-Za-z_$\-][\w$\-]*(?![\w$.\-<])")
+_DIALECT_BODY_RE = re.compile(r"[#!][A-Za-z_][\w$]*\.[\w$.\-]*<")
+_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_NUL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\x00')
+
+
+def _blank_nuls(source: str) -> str:
+    """`source` with each NUL outside a string literal a space (same offsets): MLIR's lexer
+    skips a NUL that is not the end of the buffer as it skips blanks, and keeps one in a string."""
+    return _NUL_RE.sub(lambda m: " " if m.group() == "\x00" else m.group(), source)
+
+
 def _element_type(text: str) -> str:
     """`f32` of `tensor<4x?xf32, #enc>` (text-level: the last `x`-separated shape item)."""
     inner = text[text.find("<") + 1:text.rfind(">")] if "<" in text else text
@@ -1095,7 +1297,7 @@ _STACK_BYTES = 512 * 1024 * 1024
 def parse(source: str, filename: str = "<input>") -> Module:
     """Parse MLIR text into a Module; raise PlacementError with a location on bad input.
 
-    NUL bytes are accepted inside comments only (the tokenizer rejects them elsewhere).
+    A NUL outside a string literal is a blank, as in MLIR's lexer.
     Empty input (nothing but whitespace and comments) is an empty module, as in iree-opt.
     """
     result: list[Module] = []

@@ -4,7 +4,8 @@ Every rule reports as iree-opt does (wording, location at the op name, `note:` a
 definition): duplicate symbols, SSA names redefined in a nested region, uses that a definition
 obviously does not dominate (later in the same block, or later in an enclosing block), call
 operands and results against the callee's signature, returned values against the enclosing
-function's signature, successor operands against the target block's arguments, and references
+function's signature, successor operands against the target block's arguments, function bodies
+whose blocks do not end with a terminator, and references
 to undefined symbols. What an op *is* comes from the op table (`placement.ops`); signatures come
 from what the parser records (see `signature`).
 """
@@ -23,7 +24,8 @@ from placement.ops import Role
 _SYMBOL_TABLES = (Role.MODULE, Role.OBJECT)
 _GLOBAL_ACCESS = (Role.GLOBAL_LOAD, Role.GLOBAL_STORE, Role.GLOBAL_ADDRESS)
 _GRAPH_REGIONS = (Role.MODULE, Role.OBJECT)  # no dominance inside (MLIR graph regions)
-_CHECKED_ROLES = frozenset((Role.CALL, Role.RETURN) + _GLOBAL_ACCESS)  # rules of `op`
+# (the roles whose rules `op` runs)
+_CHECKED_ROLES = frozenset((Role.FUNCTION, Role.CALL, Role.RETURN) + _GLOBAL_ACCESS)
 
 
 class Signature:
@@ -240,7 +242,9 @@ class _Verifier:
             self.dominance(op)
         role = (op.row or optable.info(op)).role
         if role in _CHECKED_ROLES:
-            if role == Role.CALL:
+            if role == Role.FUNCTION:
+                self.terminated(op)
+            elif role == Role.CALL:
                 self.call(op)
             elif role in _GLOBAL_ACCESS:
                 self.global_access(op, role)
@@ -249,6 +253,24 @@ class _Verifier:
         if op.successors and not op.syntax.generic:
             # (the generic form's successor operands need the op's segment sizes)
             self.successors(op)
+
+    def terminated(self, func: Operation) -> None:
+        """Every block of a function body ends with a terminator (`optable.TERMINATORS`; a
+        last op that neither the table nor the formats know is not judged)."""
+        for region in func.regions:
+            for block in region.blocks:
+                if not block.ops:
+                    raise self.error("empty block: expect at least a terminator", self.at(func))
+                last = block.ops[-1]
+                if last.name in optable.TERMINATORS or (
+                        optable.info(last) is optable.UNKNOWN and last.name not in
+                        optable.FORMATS):
+                    continue
+                from placement.ir.generic import generic_form
+
+                shown = generic_form(self.module, last, last.attributes) if not last.regions \
+                    else f'"{last.name}"(...)'
+                raise self.error(f"block with no terminator, has {shown}", self.at(last))
 
     def _position(self, block: Block, op: Operation) -> int:
         positions = self.positions

@@ -4,7 +4,9 @@
 printer) in-process, under a time limit, and classifies the outcome. `iree_reason(message)`
 sorts iree-opt's first error into the reasons our parser and verifier are meant to cover
 (syntax, SSA names, blocks, symbols, result counts) and the rest (types and op verifiers, which
-`placement` does not check).
+`placement` does not check). `in_opaque_body(text, line, col)` says whether iree-opt's error
+lies inside an executable body that our parser keeps verbatim (a body holding ops the op table
+does not know: bracket matching only, by design), which no rule of ours covers.
 """
 
 from __future__ import annotations
@@ -94,3 +96,30 @@ _COVERED = re.compile(
 def iree_reason(message: str) -> str:
     """"covered" or "semantic" for an iree-opt error message (see above)."""
     return "covered" if _COVERED.match(message) else "semantic"
+
+
+def offset_of(text: str, line: int, col: int) -> int:
+    """The character offset of MLIR's `line:col` (1-based; the column counts UTF-8 bytes)."""
+    start = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            return len(text)
+        start = nl + 1
+    end = text.find("\n", start)
+    head = text[start:len(text) if end < 0 else end].encode("utf-8", "surrogatepass")
+    return start + len(head[:max(col - 1, 0)].decode("utf-8", "ignore"))
+
+
+def in_opaque_body(text: str, line: int | None, col: int | None) -> bool:
+    """Whether `line:col` of `text` falls inside an executable body kept verbatim (an opaque
+    region of our parse; False if we reject the text or the position is unknown)."""
+    if line is None or col is None:
+        return False
+    try:
+        module = load(text, "<mutant>")
+    except Exception:
+        return False
+    at = offset_of(text, line, col)
+    return any(r.opaque and r.start <= at < r.end
+               for op in module.root.walk() for r in op.regions)

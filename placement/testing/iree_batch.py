@@ -25,6 +25,8 @@ class Verdict:
     output: str | None
     error: str | None
     crashed: bool = False
+    line: int | None = None  # where the first error is, in the text (1-based; column in bytes)
+    col: int | None = None
 
     @property
     def accepted(self) -> bool:
@@ -52,8 +54,9 @@ def run_one(text: str, args: list[str], exe: str | None = None) -> Verdict:
     if proc.returncode == 0:
         return Verdict(proc.stdout, None)
     m = _ERROR_RE.search(proc.stderr)
-    first = m.group(3) if m else (proc.stderr.strip().splitlines() or ["(no message)"])[0]
-    return Verdict(None, first)
+    if m is None:
+        return Verdict(None, (proc.stderr.strip().splitlines() or ["(no message)"])[0])
+    return Verdict(None, m.group(3), line=int(m.group(1)), col=int(m.group(2)))
 
 
 def _joinable(text: str) -> bool:
@@ -92,7 +95,7 @@ def _fill(exe: str, args: list[str], texts: list[str], batch: list[int],
         line += part.count("\n") + 1
     joined = (SEPARATOR + "\n").join(parts)
     proc = _run(exe, ["--split-input-file", *args], joined)
-    errors: dict[int, str] = {}
+    errors: dict[int, Verdict] = {}
     attributable = not _crashed(proc)
     for m in _ERROR_RE.finditer(proc.stderr):
         n = int(m.group(1))
@@ -100,7 +103,8 @@ def _fill(exe: str, args: list[str], texts: list[str], batch: list[int],
         if k < 0:
             attributable = False
             break
-        errors.setdefault(k, m.group(3))
+        errors.setdefault(k, Verdict(None, m.group(3), line=n - firsts[k] + 1,
+                                     col=int(m.group(2))))
     if attributable and proc.returncode != 0 and not errors:
         attributable = False
     if not attributable:
@@ -111,7 +115,7 @@ def _fill(exe: str, args: list[str], texts: list[str], batch: list[int],
         _split(exe, args, texts, batch, out)
         return
     for k, i in enumerate(batch):
-        out[i] = Verdict(None, errors[k]) if k in errors else Verdict(outputs[k], None)
+        out[i] = errors[k] if k in errors else Verdict(outputs[k], None)
 
 
 def _split(exe: str, args: list[str], texts: list[str], batch: list[int],
