@@ -77,7 +77,7 @@ def test_typed_attribute_text_is_normalize_of_the_whole() -> None:
     for v in values[:-1]:
         for t in types:
             for sep in (" : ", ":", "  :\n  ", " // c\n : "):
-                module = parse(f"%c = arith.constant {v}{sep}{t}\n")
+                module = parse(f"#enc = unit\n%c = arith.constant {v}{sep}{t}\n")
                 op = module.body.ops[0]
                 assert op.syntax_attrs["value"] == normalize(f"{v}{sep}{t}"), (v, t)
                 assert op.results[0].type == normalize(t)

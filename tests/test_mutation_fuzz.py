@@ -4,8 +4,9 @@
 every input) go through parse + verify + solve + print in-process, and through the CLI: each
 one is accepted, or rejected with a located `file:line:col: error:` diagnostic, its source line
 and a caret, and exit code 2; never a traceback, an internal error or a hang. With iree-opt,
-every mutant iree-opt accepts must be accepted too (`benchmarks/fuzz_agreement.py` measures
-the full agreement rate, including the errors iree-opt finds that we do not).
+every mutant iree-opt accepts must be accepted too, and every one it rejects for a reason our
+parser/verifier covers (outside executable bodies kept verbatim) must be rejected too
+(`benchmarks/fuzz_agreement.py` prints the full agreement table).
 
 CI: `N_MUTANTS` mutants, the first `N_ORACLE` of them through iree-opt; `pytest -m slow`:
 `N_MUTANTS_SLOW`, all through iree-opt.
@@ -21,7 +22,7 @@ import pytest
 from fuzz_support import INPUTS, known_failures
 
 from conftest import run_cli
-from placement.testing.agreement import ACCEPTED, REJECTED, our_verdict
+from placement.testing.agreement import ACCEPTED, REJECTED, in_opaque_body, iree_reason, our_verdict
 from placement.testing.iree_batch import run_batch
 from placement.testing.mutate import KINDS, Mutant, mutant_set
 
@@ -142,6 +143,40 @@ def test_what_iree_opt_accepts_we_accept(kind: str) -> None:
 @pytest.mark.parametrize("kind", ORACLE_KINDS)
 def test_what_iree_opt_accepts_we_accept_many(kind: str) -> None:
     _check_iree_opt_accepted_means_accepted(kind, N_MUTANTS)
+
+
+def _check_covered_rejections_are_ours(kind: str, count: int) -> None:
+    """Every mutant iree-opt rejects for a reason our parser/verifier covers
+    (`agreement.iree_reason`), outside an executable body we keep verbatim, we reject too."""
+    mutants = [(n, m) for n, m in _of_kind(kind, count) if m.text is not None]
+    verdicts = run_batch([m.text or "" for _, m in mutants], [])
+    missed = []
+    covered = 0
+    for (name, m), v in zip(mutants, verdicts, strict=True):
+        if v.accepted or v.crashed or iree_reason(v.error or "") != "covered":
+            continue
+        ours = our_verdict(m.text or "", name)
+        if ours.status == ACCEPTED and in_opaque_body(m.text or "", v.line, v.col):
+            continue
+        covered += 1
+        if ours.status == ACCEPTED:
+            missed.append(f"{name}: {m!r}: iree-opt: {v.error}")
+    if missed:
+        pytest.fail(f"{len(missed)} of {covered} mutants iree-opt rejects for a covered "
+                    "reason are accepted:\n" + "\n".join(missed[:15]))
+
+
+@pytest.mark.usefixtures("iree_opt")
+@pytest.mark.parametrize("kind", ORACLE_KINDS)
+def test_what_iree_opt_rejects_for_a_covered_reason_we_reject(kind: str) -> None:
+    _check_covered_rejections_are_ours(kind, N_ORACLE)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("iree_opt")
+@pytest.mark.parametrize("kind", ORACLE_KINDS)
+def test_what_iree_opt_rejects_for_a_covered_reason_we_reject_many(kind: str) -> None:
+    _check_covered_rejections_are_ours(kind, N_MUTANTS)
 
 
 def test_mutants_are_deterministic_and_every_class_changes_its_input() -> None:

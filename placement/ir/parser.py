@@ -594,6 +594,7 @@ class Parser:
         self._pop_scope()
         check_literals(self.source, self.filename, self.tokens)
         self._check_dialect_attributes()
+        self._check_dialect_body_lists()
         if self.nuls:
             self._check_nuls_in_dialect_bodies()
         self._check_alias_uses()
@@ -643,6 +644,36 @@ class Parser:
             found = _symbol_queues_error(source, m.end() + 1) if grammar else None
             if found is not None:
                 raise self.error_at(found[1], found[0])
+
+    def _check_dialect_body_lists(self) -> None:
+        """Inside the `<...>` body of an attribute of a dialect the op table lists
+        (`DIALECT_ATTRIBUTES`), outside strings: an `=` must be followed by a value (iree-opt:
+        `expected attribute value` at the next token) and, in a `{...}` dictionary, a `,` by a
+        name (`expected attribute name`); in a `[...]` list, a `,` by a value. The bodies are
+        otherwise kept as the text they are (parsed on demand), so this is checked here."""
+        source = self.source
+        candidates = _EMPTY_SLOT_RE.finditer(source)
+        first = next(candidates, None)
+        if first is None:
+            return
+        bodies = [m for m in _DIALECT_BODY_RE.finditer(source) if source[m.start()] == "#"]
+        starts = [m.start() for m in bodies]
+        for m in (first, *candidates):
+            at = m.start() + 1  # (iree-opt points just past the `=` / `,`)
+            for b in reversed(bodies[:bisect_right(starts, m.start())]):
+                inner = _innermost_bracket(source, b.end() - 1, m.start())
+                if inner is None:
+                    continue
+                if inner == "" or b.group().split(".", 1)[0][1:] not in \
+                        optable.DIALECT_ATTRIBUTES:
+                    break  # inside a string, or a dialect we do not check
+                if source[m.start()] == "=":
+                    raise self.error_at("expected attribute value", at)
+                if inner == "{":
+                    raise self.error_at("expected attribute name", at)
+                if inner == "[":
+                    raise self.error_at("expected attribute value", at)
+                break
 
     def _check_alias_uses(self) -> None:
         """`undefined symbol alias id 'a'` (at the end of the name) for a use of `#a` / `!a`
@@ -1258,6 +1289,33 @@ def _skip_blanks(source: str, i: int) -> int:
 
 
 _ALIAS_USE_RE = re.compile(r"(?<![\w$.\-#!])[#!][A-Za-z_$\-][\w$\-]*(?![\w$.\-<])")
+_EMPTY_SLOT_RE = re.compile(r"[=,][ \t\r\n]*[=,>\]}]")  # `= =`, `, ,`, `, }`, `= >`, ...
+
+
+def _innermost_bracket(source: str, body: int, at: int) -> str | None:
+    """The innermost open bracket at offset `at` of the dialect body whose `<` is at `body`;
+    "" when `at` is inside a string; None when the body has closed before `at`."""
+    stack: list[str] = []
+    i = body
+    while i < at:
+        c = source[i]
+        if c == '"':
+            string = _STRING_RE.match(source, i)
+            if string is None or string.end() > at:
+                return ""
+            i = string.end()
+            continue
+        if c in "<[({":
+            stack.append(c)
+        elif c == "-" and source.startswith(">", i + 1):
+            i += 1
+        elif c in ">])}":
+            if not stack or stack.pop() != "<[({"[">])}".index(c)] or not stack:
+                return None
+        i += 1
+    return stack[-1] if stack else None
+
+
 _DIALECT_BODY_RE = re.compile(r"[#!][A-Za-z_][\w$]*\.[\w$.\-]*<")
 _STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _NUL_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\x00')
