@@ -20,7 +20,7 @@ import functools
 import re
 import sys
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -650,7 +650,9 @@ class Parser:
         (`DIALECT_ATTRIBUTES`), outside strings: an `=` must be followed by a value (iree-opt:
         `expected attribute value` at the next token) and, in a `{...}` dictionary, a `,` by a
         name (`expected attribute name`); in a `[...]` list, a `,` by a value. The bodies are
-        otherwise kept as the text they are (parsed on demand), so this is checked here."""
+        otherwise kept as the text they are (parsed on demand), so this is checked here; only
+        bodies that open at most `_BODY_REACH` characters before the slot are searched (a
+        longer body goes unchecked: an error missed, never a different program)."""
         source = self.source
         candidates = _EMPTY_SLOT_RE.finditer(source)
         first = next(candidates, None)
@@ -660,7 +662,8 @@ class Parser:
         starts = [m.start() for m in bodies]
         for m in (first, *candidates):
             at = m.start() + 1  # (iree-opt points just past the `=` / `,`)
-            for b in reversed(bodies[:bisect_right(starts, m.start())]):
+            for b in reversed(bodies[bisect_left(starts, m.start() - _BODY_REACH):
+                                     bisect_right(starts, m.start())]):
                 inner = _innermost_bracket(source, b.end() - 1, m.start())
                 if inner is None:
                     continue
@@ -1289,7 +1292,9 @@ def _skip_blanks(source: str, i: int) -> int:
 
 
 _ALIAS_USE_RE = re.compile(r"(?<![\w$.\-#!])[#!][A-Za-z_$\-][\w$\-]*(?![\w$.\-<])")
-_EMPTY_SLOT_RE = re.compile(r"[=,][ \t\r\n]*[=,>\]}]")  # `= =`, `, ,`, `, }`, `= >`, ...
+# `= =`, `= ,`, `= ]`, `= }`, `= >` (not `=>`, op syntax), `, ,`, `, >`, `, ]`, `, }`
+_EMPTY_SLOT_RE = re.compile(r"=(?:[ \t\r\n]*[=,\]}]|[ \t\r\n]+>)|,[ \t\r\n]*[,>\]}]")
+_BODY_REACH = 1 << 16  # a body that opens further back than this is not searched
 
 
 def _innermost_bracket(source: str, body: int, at: int) -> str | None:
