@@ -14,6 +14,7 @@ as `iree-opt` does).
 
 from __future__ import annotations
 
+import heapq
 import re
 import sys
 from bisect import bisect_right
@@ -274,7 +275,10 @@ _DENSE_FLOAT_RE = re.compile(rf"dense<(\[?[-\w., \[\]]*\]?)>{_WS}:{_WS}(?:tensor
 _FTYPE_RE = re.compile(rf":{_WS}{_FLOAT_TYPE}\b")
 _DECIMAL_RE = re.compile(r"(?<![\w.+\-])-?\d+(?![\w.])")
 _DECIMAL_BEFORE_RE = re.compile(rf"(?<![\w.$+\-])({_INT}){_WS}\Z")  # not `1.0e+00`'s `00`
-_DENSE_BODY_RE = re.compile(r"(?<![\w.$\-])dense<([-\w.+ \t\r\n,\[\]]*)>")
+# A `dense<...>` body of one element (`_DENSE_PIECE_RE`'s value alone): always well formed.
+_DENSE_SCALAR_RE = re.compile(r"[ \t\r\n]*-?(?:0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|"
+                              r"[A-Za-z_][\w.]*)[ \t\r\n]*")
+_DENSE_BODY_RE = re.compile(r"dense<([-\w.+ \t\r\n,\[\]]*)>")  # not after [\w.$-] (tested)
 _DENSE_PIECE_RE = re.compile(r"[ \t\r\n]*(?:(\[)|(\])|(,)|(-?(?:0x[0-9A-Fa-f]+|"
                              r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![\w.])|[A-Za-z_][\w.]*)))")
 
@@ -411,15 +415,22 @@ def check_literals(source: str, filename: str, toks: Tokens) -> None:
             floats.append(at)
     found.extend((at, decimal) for at in floats)
     for m in _DENSE_BODY_RE.finditer(source):
+        if m.start() and (source[m.start() - 1] in ".$-_" or source[m.start() - 1].isalnum()):
+            continue
+        if _DENSE_SCALAR_RE.fullmatch(source, m.start(1), m.end(1)):
+            continue  # one element: nothing to separate
         error = _dense_list_error(source, m.start(1), m.end(1))
         if error is not None and in_token(m.start()):
             found.append(error)
     shaped: dict[int, str] = {}
-    for m in _SHAPED_RE.finditer(source):
-        if m.group(1) == "vector" or _SHAPED_OK_RE.match(source, m.end()) is None:
-            error = _shaped_error(source, m.start(), m.group(1), m.end())
-            if error is not None and in_token(m.start()):
-                shaped.setdefault(*error)
+    scans = (r.finditer(source) for r in _SHAPED_SCAN_RES)  # common spellings skipped
+    for m in heapq.merge(*scans, key=lambda m: m.start()):
+        if m.start() and (source[m.start() - 1] in _SHAPED_NOT_AFTER or
+                          source[m.start() - 1].isalnum()):
+            continue
+        error = _shaped_error(source, m.start(), m.group(1), m.end())
+        if error is not None and in_token(m.start()):
+            shaped.setdefault(*error)
     found.extend(shaped.items())
     if found:
         at = min(found)[0]
@@ -436,9 +447,16 @@ def check_literals(source: str, filename: str, toks: Tokens) -> None:
 # and an encoding; memref: `,` and a layout). The fast pattern accepts the common spellings
 # outright; others are scanned and rejected only where MLIR's rule is plain (vector: scalable
 # `[4]` dims and anything unusual are left alone).
-_SHAPED_RE = re.compile(r"(?<![\w.$\-!#@%])(tensor|vector|memref)<")
 _ELEMENT = r"(?:[su]?i\d+|[bt]?f\d+|index)"
-_SHAPED_OK_RE = re.compile(rf"(?:(?:\d+|\?)x)*{_ELEMENT}(?:>|, ?#)")
+# Every vector, and every tensor/memref whose body is not a common spelling (one C-level pass
+# instead of a Python-level check per shaped type).
+# (The "not after a name character" test is made on each match, not by a look-behind: a
+# pattern that starts with its letters is searched much faster.)
+_SHAPED_SCAN_RES = tuple(re.compile(p) for p in (
+    r"(vector)<", *(rf"({kind})<(?!(?:(?:\d+|\?)x)*{_ELEMENT}(?:>|, ?#))"
+                    for kind in ("tensor", "memref"))))  # one literal prefix each: fast
+_SHAPED_NOT_AFTER = frozenset("!#@%$.-_0123456789abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SKIP_RE = re.compile(r"(?:[ \t\r\n\x00]+|//[^\n\r]*)*")
 _IDENT_RE = re.compile(r"[A-Za-z_][\w$.]*")
 _DIALECT_TYPE_RE = re.compile(r"![A-Za-z_$.\-][\w$.\-]*")
