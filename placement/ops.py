@@ -1133,6 +1133,12 @@ TERMINATORS = frozenset((
     "cf.br", "cf.cond_br", "cf.switch", "flow.return", "func.return", "linalg.yield",
     "scf.condition", "scf.yield", "stream.return", "stream.yield", "util.return"))
 
+
+def may_end_block(op: Operation) -> bool:
+    """Whether `op` may be the last op of a function body's block: a terminator
+    (`TERMINATORS`), or an op neither the table nor the formats know (not judged)."""
+    return op.name in TERMINATORS or (info(op) is UNKNOWN and op.name not in FORMATS)
+
 # Dialect attributes (`#dialect.mnemonic`, `#dialect.mnemonic<...>`): the mnemonics each dialect
 # registers in iree-opt 3.13, and iree-opt's message for any other one (located at the
 # mnemonic). Candidates are the names in IREE's Dialect/{HAL,Stream,Flow,Util,Encoding,

@@ -42,14 +42,19 @@ def find_tool(name: str, env: str) -> str | None:
     return shutil.which(name)
 
 
-@pytest.fixture(scope="module")
-def tools() -> tuple[str, str]:
+def compile_and_run_tools() -> tuple[str, str]:
+    """iree-compile and iree-run-module, or skip the calling test (the oracle extra)."""
     compile_ = find_tool("iree-compile", "PLACEMENT_IREE_COMPILE")
     run = find_tool("iree-run-module", "PLACEMENT_IREE_RUN_MODULE")
     if compile_ is None or run is None:
         pytest.skip("iree-compile / iree-run-module not installed (pip install -e '.[oracle]'"
                     " or set PLACEMENT_IREE_COMPILE / PLACEMENT_IREE_RUN_MODULE)")
     return compile_, run
+
+
+@pytest.fixture(scope="module")
+def tools() -> tuple[str, str]:
+    return compile_and_run_tools()
 
 
 _PARAM = re.compile(r'#stream\.parameter\.named<"(\w+)"::"(\w+)"> : tensor<([\dx]+)xf32>')

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_place_e2e import _run, find_tool
+from test_place_e2e import _run, compile_and_run_tools
 
 from conftest import run_cli
 from placement.oracle import find_iree_opt, run_iree_opt
@@ -70,12 +70,7 @@ def _module(variant: str, folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def iree_tools() -> tuple[str, str]:
-    compile_ = find_tool("iree-compile", "PLACEMENT_IREE_COMPILE")
-    run = find_tool("iree-run-module", "PLACEMENT_IREE_RUN_MODULE")
-    if compile_ is None or run is None:
-        pytest.skip("iree-compile / iree-run-module not installed (pip install -e '.[oracle]'"
-                    " or set PLACEMENT_IREE_COMPILE / PLACEMENT_IREE_RUN_MODULE)")
-    return compile_, run
+    return compile_and_run_tools()
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

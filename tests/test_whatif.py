@@ -198,12 +198,9 @@ def test_add_device_scenario_compiles_and_runs_bit_identical(tmp_path: Path) -> 
     """The third-device scenario's module compiles from flow and runs on one more
     `--device=local-task` (the `_run` helper counts the device globals), outputs equal to the
     base's (oracle extra)."""
-    from test_place_e2e import _run, find_tool
+    from test_place_e2e import _run, compile_and_run_tools
 
-    compile_ = find_tool("iree-compile", "PLACEMENT_IREE_COMPILE")
-    run_ = find_tool("iree-run-module", "PLACEMENT_IREE_RUN_MODULE")
-    if compile_ is None or run_ is None:
-        pytest.skip("iree-compile / iree-run-module not installed (the oracle extra)")
+    compile_, run_ = compile_and_run_tools()
     outcome = run_file(SC / "whatif_mlp_third_device.toml", mlir=True)
     edited = outcome.mlir or ""
     base = outcome.scenario.base.read_text()

@@ -275,12 +275,11 @@ _DENSE_FLOAT_RE = re.compile(rf"dense<(\[?[-\w., \[\]]*\]?)>{_WS}:{_WS}(?:tensor
 _FTYPE_RE = re.compile(rf":{_WS}{_FLOAT_TYPE}\b")
 _DECIMAL_RE = re.compile(r"(?<![\w.+\-])-?\d+(?![\w.])")
 _DECIMAL_BEFORE_RE = re.compile(rf"(?<![\w.$+\-])({_INT}){_WS}\Z")  # not `1.0e+00`'s `00`
-# A `dense<...>` body of one element (`_DENSE_PIECE_RE`'s value alone): always well formed.
-_DENSE_SCALAR_RE = re.compile(r"[ \t\r\n]*-?(?:0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|"
-                              r"[A-Za-z_][\w.]*)[ \t\r\n]*")
+_DENSE_VALUE = r"-?(?:0x[0-9A-Fa-f]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![\w.])|[A-Za-z_][\w.]*)"
+# A `dense<...>` body of one element: always well formed.
+_DENSE_SCALAR_RE = re.compile(rf"[ \t\r\n]*{_DENSE_VALUE}[ \t\r\n]*")
 _DENSE_BODY_RE = re.compile(r"dense<([-\w.+ \t\r\n,\[\]]*)>")  # not after [\w.$-] (tested)
-_DENSE_PIECE_RE = re.compile(r"[ \t\r\n]*(?:(\[)|(\])|(,)|(-?(?:0x[0-9A-Fa-f]+|"
-                             r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?(?![\w.])|[A-Za-z_][\w.]*)))")
+_DENSE_PIECE_RE = re.compile(rf"[ \t\r\n]*(?:(\[)|(\])|(,)|({_DENSE_VALUE}))")
 
 
 def _dense_list_error(source: str, i: int, end: int) -> tuple[int, str] | None:

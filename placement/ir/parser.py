@@ -664,7 +664,7 @@ class Parser:
             at = m.start() + 1  # (iree-opt points just past the `=` / `,`)
             for b in reversed(bodies[bisect_left(starts, m.start() - _BODY_REACH):
                                      bisect_right(starts, m.start())]):
-                inner = _innermost_bracket(source, b.end() - 1, m.start())
+                inner, _ = _body_at(source, b.end() - 1, m.start())
                 if inner is None:
                     continue
                 if inner == "" or b.group().split(".", 1)[0][1:] not in \
@@ -709,30 +709,10 @@ class Parser:
             first = nuls[min(bisect_right(nuls, i), len(nuls) - 1)]
             if first < i:
                 continue
-            stack: list[str] = []
-            token = i
-            while i < len(source):
-                c = source[i]
-                if i == first:
-                    raise self.error_at(f"unbalanced '{stack[-1]}' character in pretty "
-                                        "dialect name", token)
-                if c == '"':
-                    string = _STRING_RE.match(source, i)
-                    if string is None:
-                        break
-                    token = i
-                    i = string.end()
-                    continue
-                if c in "<[({":
-                    stack.append(c)
-                elif c == "-" and source.startswith(">", i + 1):
-                    i += 1
-                elif c in ">])}":
-                    if not stack or stack.pop() != "<[({"[">])}".index(c)]:
-                        break
-                    if not stack:
-                        break
-                i += 1
+            inner, token = _body_at(source, i, first)
+            if inner:
+                raise self.error_at(f"unbalanced '{inner}' character in pretty dialect name",
+                                    token)
 
     def _parse_alias(self) -> None:
         name_tok = self.pos
@@ -833,18 +813,11 @@ class Parser:
                     f"custom op '{texts[name_tok]}' is unknown to placement; print the module "
                     "with 'iree-opt --mlir-print-op-generic'", name_tok)
             syntax = new_syntax(start)
-            line_starts = self.line_starts
-            line = bisect_right(line_starts, start)
-            op = new_operation(name, Location(self.filename, line,
-                                              start - line_starts[line - 1] + 1, start), syntax)
+            op = new_operation(name, self._loc(start), syntax)
             op.parent = block
             syntax.name_end = self.starts[name_tok] + len(texts[name_tok])
             self.pos += 1
-            # (_parse_custom, inlined)
-            st = OpState(op, n_results, fmt.skim)
-            for parse in fmt.parsers:
-                parse(self, st)
-            types = self._resolve(op, fmt, st)
+            types = self._parse_custom(op, fmt, n_results)
         else:
             got = texts[name_tok] or "end of file"
             raise self.error(f"expected an operation name, found '{got}'")
@@ -1002,10 +975,8 @@ class Parser:
             syntax.dict_needs_generic = True
         syntax.attr_anchor = (self.starts[pos - 1] + len(self.texts[pos - 1]), keyword)
         if keyword:
-            if self.texts[pos] != "attributes":
-                return
             if self.at("attributes"):
-                op.syntax.attr_keyword = self.offset()
+                syntax.attr_keyword = self.offset()
                 self.pos += 1
                 if not self.at("{"):
                     raise self.error("expected '{' after 'attributes'")
@@ -1050,8 +1021,7 @@ class Parser:
     # ---------------------------------------------------------------- custom form
     def _parse_custom(self, op: Operation, fmt: CompiledSyntax, n_results: int) -> list[str]:
         st = OpState(op, n_results, fmt.skim)
-        for parse in fmt.parsers:
-            parse(self, st)
+        fmt.parse(self, st)
         return self._resolve(op, fmt, st)
 
     def _resolve(self, op: Operation, fmt: CompiledSyntax, st: OpState) -> list[str]:
@@ -1299,17 +1269,19 @@ _EMPTY_SLOT_RE = re.compile(r"=(?:[ \t\r\n]*[=,\]}]|[ \t\r\n]+>)|,[ \t\r\n]*[,>\
 _BODY_REACH = 1 << 16  # a body that opens further back than this is not searched
 
 
-def _innermost_bracket(source: str, body: int, at: int) -> str | None:
-    """The innermost open bracket at offset `at` of the dialect body whose `<` is at `body`;
-    "" when `at` is inside a string; None when the body has closed before `at`."""
+def _body_at(source: str, body: int, at: int) -> tuple[str | None, int]:
+    """The innermost open bracket at offset `at` of the dialect body whose `<` is at `body`
+    ("" when `at` is inside a string or after an unterminated one; None when the body has
+    closed before `at`), and where the body's last string before `at` starts (else `body`)."""
     stack: list[str] = []
-    i = body
+    i = token = body
     while i < at:
         c = source[i]
         if c == '"':
             string = _STRING_RE.match(source, i)
             if string is None or string.end() > at:
-                return ""
+                return "", token
+            token = i
             i = string.end()
             continue
         if c in "<[({":
@@ -1318,9 +1290,9 @@ def _innermost_bracket(source: str, body: int, at: int) -> str | None:
             i += 1
         elif c in ">])}":
             if not stack or stack.pop() != "<[({"[">])}".index(c)] or not stack:
-                return None
+                return None, token
         i += 1
-    return stack[-1] if stack else None
+    return (stack[-1] if stack else None), token
 
 
 _DIALECT_BODY_RE = re.compile(r"[#!][A-Za-z_][\w$]*\.[\w$.\-]*<")

@@ -18,6 +18,7 @@ from placement import ops as optable
 from placement.diagnostics import Note, PlacementError
 from placement.ir.core import Block, Module, Operation, OpResult, Value
 from placement.ir.explorer import symbol_name
+from placement.ir.generic import generic_form
 from placement.ir.lexer import split_top_level
 from placement.ops import Role
 
@@ -255,19 +256,14 @@ class _Verifier:
             self.successors(op)
 
     def terminated(self, func: Operation) -> None:
-        """Every block of a function body ends with a terminator (`optable.TERMINATORS`; a
-        last op that neither the table nor the formats know is not judged)."""
+        """Every block of a function body ends with a terminator (`optable.may_end_block`)."""
         for region in func.regions:
             for block in region.blocks:
                 if not block.ops:
                     raise self.error("empty block: expect at least a terminator", self.at(func))
                 last = block.ops[-1]
-                if last.name in optable.TERMINATORS or (
-                        optable.info(last) is optable.UNKNOWN and last.name not in
-                        optable.FORMATS):
+                if optable.may_end_block(last):
                     continue
-                from placement.ir.generic import generic_form
-
                 shown = generic_form(self.module, last, last.attributes) if not last.regions \
                     else f'"{last.name}"(...)'
                 raise self.error(f"block with no terminator, has {shown}", self.at(last))
