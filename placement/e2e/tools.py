@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,9 +94,10 @@ def run_tool(name: str, args: list[str], inputs: dict[str, bytes] | None = None,
     cache = _cache_dir()
     if cache is not None and (cache / key / "result.json").exists():
         return _load(cache / key)
-    work = Path(_scratch()) / key
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    # A directory of this run's own: two processes running the same command at once (two
+    # test runs on one machine) must not delete or overwrite each other's files.
+    Path(_scratch()).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=key[:16] + "-", dir=_scratch()))
     for fname, data in inputs.items():
         (work / fname).write_bytes(data)
     cmd = ["nice", "-n", "10", exe, *args] if shutil.which("nice") else [exe, *args]
@@ -117,16 +119,17 @@ def _scratch() -> str:
 
 
 def _store(path: Path, result: ToolResult) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = Path(tempfile.mkdtemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent))
     for i, (_name, data) in enumerate(sorted(result.outputs.items())):
         (tmp / f"out{i}").write_bytes(data)
     meta = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr,
             "outputs": sorted(result.outputs)}
     (tmp / "result.json").write_text(json.dumps(meta))
     shutil.rmtree(path, ignore_errors=True)
-    tmp.rename(path)
+    try:
+        tmp.rename(path)
+    except OSError:  # another run stored the same result first
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _load(path: Path) -> ToolResult:
