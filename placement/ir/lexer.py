@@ -190,6 +190,15 @@ def split_top_level(text: str) -> list[str]:
     return out
 
 
+class _Texts(dict[str, str]):
+    """A piece -> its token text (the piece without its trailing whitespace), one interned
+    string per distinct text (a dictionary lookup per piece is faster than `str.rstrip`)."""
+
+    def __missing__(self, piece: str) -> str:
+        text = self[piece] = sys.intern(piece.rstrip(_SPACE))
+        return text
+
+
 def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
     """Split `source` into tokens; raise a located PlacementError on a character MLIR rejects.
 
@@ -207,7 +216,9 @@ def tokenize(source: str, filename: str, split_angles: bool = False) -> Tokens:
         kinds: list[str | None] = list(map(_KIND_OF.__getitem__, map(_FIRST, pieces)))
     except KeyError:  # a number in other digits than 0-9 (`\d`): read match by match
         return _tokenize_slow(source, filename, split_angles)
-    texts = list(map(str.rstrip, pieces, repeat(_SPACE)))  # (no token ends in whitespace)
+    # (no token ends in whitespace; one string object per distinct text: a module repeats
+    # its names, types and punctuation, and the IR keeps many of these strings)
+    texts = list(map(_Texts().__getitem__, pieces))
     comments: list[tuple[int, int]] = []
     if "/" in source:
         for i in compress(range(len(pieces)), map(eq, kinds, repeat(_SLASH))):

@@ -12,6 +12,7 @@ from what the parser records (see `signature`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from placement import ops as optable
@@ -77,6 +78,13 @@ def _function_type(text: str) -> tuple[list[str], list[str]] | None:
     return split_top_level(text[1:close]), split_top_level(results)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_function_type(text: str) -> tuple[list[str], list[str]] | None:
+    """`_function_type`, once per text (functions share signatures; the lists are only
+    read)."""
+    return _function_type(text)
+
+
 def _matching(text: str, i: int) -> int:
     depth = 0
     for j in range(i, len(text)):
@@ -94,7 +102,7 @@ def signature(func: Operation) -> Signature:
     """A function's types from the IR: its `function_type` (the generic form's property, or
     whatever the parser records under that name), else its entry block's argument types."""
     ft = func.attr("function_type")
-    parsed = _function_type(ft) if ft else None
+    parsed = _parsed_function_type(ft) if ft else None
     if parsed is not None:
         return Signature(*parsed)
     for region in func.regions[:1]:
