@@ -279,7 +279,7 @@ def _constructor(cls: type, *params: str) -> Callable[..., Any]:
     """A fast positional constructor of the (non-frozen) dataclass `cls`: the `params` fields
     as given, every other field at its default, as `cls(...)` sets them (a list or dict
     factory as a literal). For the parser, which makes one op and one SyntaxInfo per op."""
-    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    env: dict[str, Any] = {"_new": cls.__new__, "_cls": cls}
     lines = [f"def new({', '.join(params)}):", "    obj = _new(_cls)"]
     for f in fields(cls):
         if f.name in params:
