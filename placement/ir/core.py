@@ -279,7 +279,7 @@ def _constructor(cls: type, *params: str) -> Callable[..., Any]:
     """A fast positional constructor of the (non-frozen) dataclass `cls`: the `params` fields
     as given, every other field at its default, as `cls(...)` sets them (a list or dict
     factory as a literal). For the parser, which makes one op and one SyntaxInfo per op."""
-    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    env: dict[str, Any] = {"_new": cls.__new__, "_cls": cls}
     lines = [f"def new({', '.join(params)}):", "    obj = _new(_cls)"]
     for f in fields(cls):
         if f.name in params:
@@ -329,16 +329,17 @@ class Module:
     alias_spans: list[tuple[int, int]] = field(default_factory=list)
     # Source spans of ops erased since parsing (`placement.ir.rewrite`); the printer drops them.
     erased: list[tuple[int, int]] = field(default_factory=list)
+    _attribute_parser: Any = field(default=None, init=False, repr=False)
 
     def attribute_value(self, text: str, near: int = 0) -> Any:
         """The typed value of an attribute or type text of this module (cached by text);
         errors are located at the text's first occurrence at or after offset `near`."""
-        parser = self.__dict__.get("_attribute_parser")
+        parser = self._attribute_parser
         if parser is None:
             from placement.ir.attributes import AttributeParser
 
             parser = AttributeParser(self)
-            self.__dict__["_attribute_parser"] = parser
+            self._attribute_parser = parser
         at = self.source.find(text, near)
         return parser.parse_at(text, at if at >= 0 else near)
 
