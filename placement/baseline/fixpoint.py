@@ -11,7 +11,7 @@ is one OR. Nothing depends on dict/set iteration order of unordered keys or on h
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from placement.ir.core import Module
@@ -20,17 +20,23 @@ from placement.solution import Kind, Solution, State, Subject
 
 from .rules import Key, Reads, SeedRules
 
+_NONE: tuple[Any, ...] = ()  # the shared empty edge list (most elements read or are read by few)
+
 
 @dataclass(eq=False, slots=True)
 class Element:
-    """One element: what it reads, who reads it, and its state."""
+    """One element: what it reads, who reads it, and its state.
+
+    `reads` and `readers` start as the shared empty tuple and become lists on their first
+    edge (most elements have no readers or no reads: two empty lists each would double the
+    graph's memory)."""
 
     kind: Kind
     subject: Subject
     fixed: str | None = None
     incomplete: bool = False
-    reads: list[tuple[Element, bool]] = field(default_factory=list)
-    readers: list[tuple[Element, bool]] = field(default_factory=list)
+    reads: Sequence[tuple[Element, bool]] = _NONE
+    readers: Sequence[tuple[Element, bool]] = _NONE
     invalid: bool = False
     bits: int = 0
     facts: Sequence[str] = ()  # constant affinities joined (3.13)
@@ -58,6 +64,8 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
         Kind.O: rules.execution}
     fixed_of = rules.fixed
     memo: dict[int, str | None] = {}  # explicit affinities of ops and their parents
+    devices: set[str] = set()  # the fixed affinities and joined facts
+    kind_o, kind_g = Kind.O, Kind.G
 
     def element(key: Key) -> Element:
         kind, subject = key
@@ -69,23 +77,34 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
             pending.append(e)
         return e
 
-    for key in rules.seeds():
-        element(key)
+    for kind, subject in rules.seeds():
+        k = (kind, id(subject))
+        if k not in by_key:
+            e = by_key[k] = Element(kind, subject)
+            elements.append(e)
+            pending.append(e)
+    pop, push, add = pending.pop, pending.append, elements.append
     while pending:
-        e = pending.pop()
+        e = pop()
         kind = e.kind
-        if kind is Kind.O or kind is Kind.G:
-            fixed = e.fixed = fixed_of(kind, e.subject, memo)
+        if kind is kind_o or kind is kind_g:
+            fixed = fixed_of(kind, e.subject, memo)
             if fixed is not None:
+                e.fixed = fixed
+                devices.add(fixed)
                 continue
         reads = rule_of[kind](e.subject)
-        e.incomplete = reads.incomplete
+        if reads.incomplete:
+            e.incomplete = True
         if reads.facts:
             e.facts = reads.facts
+            devices.update(reads.facts)
         if reads.lazy:
             e.lazy = [element(key) for key in reads.lazy]
         found = reads.reads
-        ereads = e.reads
+        if not found:
+            continue
+        ereads: list[tuple[Element, bool]] = []
         # Each (source, guarded) once, in first-read order (reads lists are short).
         seen: set[tuple[int, bool]] | None = set() if len(found) > 8 else None
         for (skind, subject), guarded in found:
@@ -93,8 +112,8 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
             src = by_key.get(k)
             if src is None:
                 src = by_key[k] = Element(skind, subject)
-                elements.append(src)
-                pending.append(src)
+                add(src)
+                push(src)
             elif src is e:
                 continue
             edge = (src, guarded)
@@ -107,10 +126,15 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
                     continue
                 seen.add(sk)
             ereads.append(edge)
-            src.readers.append((e, guarded))
-    devices = sorted({e.fixed for e in elements if e.fixed is not None}
-                     | {d for e in elements for d in e.facts}, key=str.encode)
-    return ElementGraph(elements, by_key, devices, rules.absorb_invalid_guarded)
+            readers = src.readers
+            if readers:
+                readers.append((e, guarded))  # type: ignore[attr-defined]
+            else:
+                src.readers = [(e, guarded)]
+        if ereads:
+            e.reads = ereads
+    return ElementGraph(elements, by_key, sorted(devices, key=str.encode),
+                        rules.absorb_invalid_guarded)
 
 
 def solve_graph(graph: ElementGraph) -> None:
@@ -183,16 +207,13 @@ def graph_solution(graph: ElementGraph) -> Solution:
     devices = graph.devices
     invalid = State(False)
     states: dict[int, State] = {}  # one State per distinct device set
-    out_states, out_subjects = solution.states, solution.subjects  # as Solution.set, inlined
     for e in graph.elements:
-        key = (e.kind, id(e.subject))
-        out_subjects[key] = e.subject
-        if e.invalid:
-            out_states[key] = invalid
-            continue
-        state = states.get(e.bits)
-        if state is None:
-            members = frozenset(devices[i] for i in range(len(devices)) if e.bits >> i & 1)
-            state = states[e.bits] = State(True, members)
-        out_states[key] = state
+        if not e.invalid and e.bits not in states:
+            bits = e.bits
+            states[bits] = State(True, frozenset(
+                devices[i] for i in range(len(devices)) if bits >> i & 1))
+    # As Solution.set per element, in element order (the keys of `by_key` are in it).
+    items = graph.by_key.items()
+    solution.subjects = {k: e.subject for k, e in items}
+    solution.states = {k: invalid if e.invalid else states[e.bits] for k, e in items}
     return solution

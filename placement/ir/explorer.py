@@ -52,6 +52,26 @@ def is_affinity_typed(value: Value) -> bool:
     return found
 
 
+def postorder(op: Operation) -> list[Operation]:
+    """The ops nested in `op`, children before parents, `op` last (`Operation.walk_postorder`
+    as a list: one loop per nesting level, not one generator step per op)."""
+    out: list[Operation] = []
+    stack: list[tuple[Operation, Iterator[Operation]]] = [
+        (op, iter([x for region in op.regions for block in region.blocks for x in block.ops]))]
+    while stack:
+        top, it = stack[-1]
+        for x in it:
+            if x.regions:
+                stack.append((x, iter([y for region in x.regions for block in region.blocks
+                                       for y in block.ops])))
+                break
+            out.append(x)
+        else:
+            stack.pop()
+            out.append(top)
+    return out
+
+
 def expands_definition(row: optable.OpInfo, follow_ties: bool) -> bool:
     """Whether `expand_definition` can go anywhere past a result of an op with this row."""
     return row.is_call or row.region_branch is not None or row.role == Role.GLOBAL_LOAD \

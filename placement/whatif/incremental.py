@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,12 +148,12 @@ class _Region:
     def fixed_of(self, e: Element) -> str | None:
         return self.fixed[id(e)] if id(e) in self.fixed else e.fixed
 
-    def reads_of(self, e: Element) -> list[tuple[Element, bool]]:
+    def reads_of(self, e: Element) -> Sequence[tuple[Element, bool]]:
         return self.reads.get(id(e), e.reads)
 
-    def readers_of(self, e: Element) -> list[tuple[Element, bool]]:
+    def readers_of(self, e: Element) -> Sequence[tuple[Element, bool]]:
         extra = self.extra_readers.get(id(e))
-        return e.readers + extra if extra else e.readers
+        return [*e.readers, *extra] if extra else e.readers
 
     def element(self, key: Key, pending: list[Element]) -> Element:
         kind, subject = key
