@@ -3,8 +3,9 @@
     python benchmarks/profile_phases.py FILE [--cprofile OUT.prof] [--semantics iree-3.13]
 
 Phases (CPU seconds, `time.process_time`, cyclic GC off as in the CLI): load (parse + verify),
-Explorer, element graph (rules), worklist solve, Solution, annotations, edits (the Rewriter),
-render (print_ir). With `--cprofile`, the phases after load run under cProfile.
+Explorer, element graph (rules), worklist solve, Solution, annotations + edits (the Rewriter;
+one walk under the seed semantics, two phases under iree-3.13), render (print_ir). With
+`--cprofile`, the phases after load run under cProfile.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _timed(times: dict[str, float], name: str, fn: Any, *args: Any) -> Any:
 
 def phases(path: Path, semantics: str, profile: cProfile.Profile | None) -> dict[str, float]:
     """Run the pipeline on `path` phase by phase; CPU seconds per phase."""
-    from placement.annotate import apply_annotations, compute_annotations
+    from placement.annotate import annotate_seed, apply_annotations, compute_annotations
     from placement.baseline.fixpoint import build_graph, graph_solution, solve_graph
     from placement.ir import load
     from placement.ir.printer import print_ir
@@ -58,8 +59,11 @@ def phases(path: Path, semantics: str, profile: cProfile.Profile | None) -> dict
     if semantics != "seed":
         solution.semantics = semantics
         solution.pinned = _timed(times, "pinned (3.13)", pinned_values, module, explorer)
-    anns = _timed(times, "annotations", compute_annotations, module, solution)
-    _timed(times, "edits", apply_annotations, module, anns)
+    if semantics == "seed":  # as `annotate_text`: both in one walk
+        _timed(times, "annotations + edits", annotate_seed, module, solution)
+    else:
+        anns = _timed(times, "annotations", compute_annotations, module, solution)
+        _timed(times, "edits", apply_annotations, module, anns)
     _timed(times, "render", print_ir, module)
     if profile is not None:
         profile.disable()

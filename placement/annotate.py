@@ -11,9 +11,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from placement import ops as optable
-from placement.affinity import default_affinity, requires_affinity, value_scope_op
+from placement.affinity import (
+    affinity_text,
+    default_affinity,
+    requires_affinity,
+    value_scope_op,
+)
 from placement.ir.core import Module, Operation, Value
-from placement.ir.explorer import Explorer, is_affinity_type, is_affinity_typed
+from placement.ir.explorer import (
+    _AFFINITY_TYPES,
+    Explorer,
+    is_affinity_type,
+    is_affinity_typed,
+)
 from placement.ir.printer import print_ir
 from placement.ir.rewrite import Rewriter
 from placement.ops import Role
@@ -151,13 +161,123 @@ def apply_annotations(module: Module, anns: list[OpAnnotation]) -> None:
     rewriter = Rewriter(module)
     annotated = {id(a.op) for a in anns}
     for ann in anns:
-        for name, text in ann.attributes().items():
-            rewriter.set_attribute(ann.op, name, text)
+        rewriter.set_attributes(ann.op, ann.attributes())
     for op in module.root.walk():
         if op.attributes and not op.attributes.keys().isdisjoint(ALL_ATTR_NAMES) \
                 and id(op) not in annotated:
-            for name in ALL_ATTR_NAMES:
-                rewriter.set_attribute(op, name, None)
+            rewriter.set_attributes(op, _NO_ANNOTATION)
+
+
+# What a stale annotation becomes: every attribute the pass prints, removed.
+_NO_ANNOTATION: dict[str, str | None] = dict.fromkeys(ALL_ATTR_NAMES)
+
+
+def annotate_seed(module: Module, solution: Solution) -> None:
+    """`apply_annotations(module, compute_annotations(module, solution))` for the seed
+    semantics in one walk over the IR: each op's attribute texts are made from its elements'
+    states (each state's text made once) and set on the op with the Rewriter, without
+    intermediate `OpAnnotation`s; ops that get none lose stale annotations."""
+    rewriter = Rewriter(module)
+    set_attributes = rewriter.set_attributes
+    get = solution.states.get
+    kind_p, kind_o = Kind.P, Kind.O
+    state_texts: dict[int, str] = {}  # id(state) -> its members as printed, `[a, b]`
+    defaults: dict[int, str | None] = {}  # id(op) -> `[default]` from it up, None: none
+    typed = _AFFINITY_TYPES
+
+    def default_text(op: Operation | None) -> str | None:
+        """`[d]` for the first `stream.affinity.default` from `op` up (`default_affinity`)."""
+        key = id(op)
+        if key in defaults:
+            return defaults[key]
+        chain: list[int] = []  # ops whose default is the one found further up
+        found = None
+        x = op
+        while x is not None:
+            key = id(x)
+            if key in defaults:
+                found = defaults[key]
+                break
+            own = affinity_text(module, x.attr("stream.affinity.default"))
+            if own is not None:
+                found = defaults[key] = "[" + own + "]"
+                break
+            chain.append(key)
+            x = x.parent_op
+        for key in chain:
+            defaults[key] = found
+        return found
+
+    def state_text(state: State) -> str:
+        key = id(state)
+        found = state_texts.get(key)
+        if found is None:
+            found = state_texts[key] = "[" + ", ".join(state.sorted()) + "]"
+        return found
+
+    def value_text(value: Value) -> str:
+        """The `tryLookupResourceAffinity` list of one value as printed (`[]`: fails)."""
+        state = get((kind_p, id(value)))
+        if state is None or not state.valid:
+            return "[]"
+        if state.devices:
+            return state_text(state)
+        return default_text(value_scope_op(value)) or "[]"
+
+    def is_typed(value: Value) -> bool:
+        found = typed.get(value.type)
+        return is_affinity_typed(value) if found is None else found
+
+    def stale(op: Operation) -> None:
+        if op.attributes and not op.attributes.keys().isdisjoint(ALL_ATTR_NAMES):
+            set_attributes(op, _NO_ANNOTATION)
+
+    def function(top: Operation) -> None:
+        stack = [top]
+        pop = stack.pop
+        push = stack.extend
+        while stack:
+            x = pop()
+            for region in x.regions:
+                for block in region.blocks:
+                    push(block.ops)
+            row = x.row or optable.info(x)
+            execution = None
+            if row.affinity_attrs is not None and requires_affinity(x):
+                state = get((kind_o, id(x)))
+                if state is not None and state.valid:
+                    execution = state_text(state) if state.devices else default_text(x)
+            operands = [value_text(v) for v in x.operands if is_typed(v)]
+            results = [value_text(r) for r in x.results if is_typed(r)]
+            if execution or operands or results:
+                set_attributes(x, {
+                    ATTR_EXEC: execution,
+                    ATTR_OPERANDS: "[" + ", ".join(operands) + "]" if operands else None,
+                    ATTR_RESULTS: "[" + ", ".join(results) + "]" if results else None})
+            else:
+                stale(x)
+
+    root = module.root
+    stale(root)
+    body = module.body
+    for region in root.regions:
+        for block in region.blocks:
+            for top in block.ops:
+                role = optable.info(top).role if block is body else None
+                if role == Role.FUNCTION:
+                    function(top)
+                    continue
+                if role == Role.GLOBAL and is_affinity_type(top.syntax_attrs.get("type", "")) \
+                        and requires_affinity(top):
+                    state = solution.states.get((Kind.G, id(top)))
+                    if state is not None and state.valid:
+                        execution = state_text(state) if state.devices else default_text(top)
+                        if execution:
+                            set_attributes(top, {ATTR_EXEC: execution, ATTR_OPERANDS: None,
+                                                 ATTR_RESULTS: None})
+                            continue
+                for x in top.walk():
+                    stale(x)
 
 
 ENGINES = ("fixpoint", "z3", "both")
@@ -184,5 +304,8 @@ def solve_module(module: Module, engine: str = "fixpoint", semantics: str = "see
 
 def annotate_text(module: Module, solution: Solution) -> str:
     """The module printed with the solution's annotations (set on the module's IR)."""
-    apply_annotations(module, compute_annotations(module, solution))
+    if solution.semantics == "seed":
+        annotate_seed(module, solution)
+    else:
+        apply_annotations(module, compute_annotations(module, solution))
     return print_ir(module)

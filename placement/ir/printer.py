@@ -38,10 +38,19 @@ def render(module: Module, edits: list[Edit], strip_comments: bool = True) -> st
     Edits must not overlap; an edit that touches a comment span wins over the comment.
     Lines that held only a comment are dropped entirely.
     """
+    return _render(module, [(e.start, e.end, e.text) for e in edits], strip_comments)
+
+
+# An edit as the printer handles it: (start, end, text), ordered as `Edit` orders.
+Cut = tuple[int, int, str]
+
+
+def _render(module: Module, edits: list[Cut], strip_comments: bool = True) -> str:
+    """`render` on plain edit tuples (sorted here, in place)."""
     source = module.source
-    cuts: list[Edit] = sorted(edits, key=_EDIT_ORDER)
+    edits.sort()
     comments = _comment_cuts(source, module.comments) if strip_comments else None
-    text = apply_edits(source, 0, len(source), cuts, comments)
+    text = _apply(source, 0, len(source), edits, comments)
     if strip_comments:
         text = _squeeze_blank_lines(text)
     return text
@@ -51,34 +60,46 @@ def apply_edits(source: str, start: int, end: int, edits: list[Edit],
                 comment_cuts: list[Edit] | None = None) -> str:
     """`source[start:end]` with sorted edits applied. Edits must not overlap (ValueError:
     an internal error); `comment_cuts` (comment removals) give way to an edit they touch."""
+    return _apply(source, start, end, [(e.start, e.end, e.text) for e in edits],
+                  [(e.start, e.end, e.text) for e in comment_cuts] if comment_cuts else None)
+
+
+def _apply(source: str, start: int, end: int, edits: list[Cut],
+           comment_cuts: list[Cut] | None = None) -> str:
     if comment_cuts:
         edits = _merge_cuts(edits, comment_cuts)
     out: list[str] = []
+    append = out.append
     pos = start
-    for edit in edits:
-        if edit.start < pos:
-            raise ValueError(f"internal: overlapping edits at offset {edit.start} "
-                             f"({edit.text[:40]!r})")
-        out.append(source[pos:edit.start])
-        out.append(edit.text)
-        pos = edit.end
-    out.append(source[pos:end])
+    for cut_start, cut_end, text in edits:
+        if cut_start < pos:
+            raise ValueError(f"internal: overlapping edits at offset {cut_start} "
+                             f"({text[:40]!r})")
+        append(source[pos:cut_start])
+        append(text)
+        pos = cut_end
+    append(source[pos:end])
     return "".join(out)
 
 
-def _merge_cuts(edits: list[Edit], cuts: list[Edit]) -> list[Edit]:
+def _merge_cuts(edits: list[Cut], cuts: list[Cut]) -> list[Cut]:
     """Sorted edits plus the comment cuts that do not overlap any of them."""
-    out = sorted(edits, key=_EDIT_ORDER)
-    spans = [(e.start, e.end) for e in out]
+    out = sorted(edits)
     keep = []
     for cut in cuts:
-        i = bisect.bisect_left(spans, (cut.start, cut.start))
-        near = spans[max(0, i - 1):i + 1]
-        if any(a < cut.end and cut.start < b or (a == b and cut.start < a < cut.end)
-               for a, b in near):
+        cut_start, cut_end = cut[0], cut[1]
+        # (the index of (cut_start, cut_start) among the edits' (start, end) spans)
+        i = bisect.bisect_left(out, (cut_start, cut_start))
+        near = out[max(0, i - 1):i + 1]
+        if any(a < cut_end and cut_start < b or (a == b and cut_start < a < cut_end)
+               for a, b, _ in near):
             continue
         keep.append(cut)
-    return sorted(out + keep, key=_EDIT_ORDER)
+    if not keep:
+        return out
+    out += keep
+    out.sort()
+    return out
 
 
 def updated_attributes(op: Operation, updates: dict[str, str | None]) -> dict[str, str]:
@@ -92,20 +113,20 @@ def updated_attributes(op: Operation, updates: dict[str, str | None]) -> dict[st
     return entries
 
 
-def _comment_cuts(source: str, comments: list[tuple[int, int]]) -> list[Edit]:
-    cuts = []
+def _comment_cuts(source: str, comments: list[tuple[int, int]]) -> list[Cut]:
+    cuts: list[Cut] = []
     for start, end in comments:
         line_start = source.rfind("\n", 0, start) + 1
         if source[line_start:start].strip() == "":
             # A whole-line comment: drop the line with its newline.
             stop = end + 1 if end < len(source) and source[end] == "\n" else end
-            cuts.append(Edit(line_start, stop, ""))
+            cuts.append((line_start, stop, ""))
         else:
             # A trailing comment: drop it and the blanks before it.
             s = start
             while s > line_start and source[s - 1] in " \t":
                 s -= 1
-            cuts.append(Edit(s, end, ""))
+            cuts.append((s, end, ""))
     return cuts
 
 
@@ -163,13 +184,6 @@ def set_attributes(module: Module, op: Operation, updates: dict[str, str | None]
     return attr_dict_edits(module, op, entries)
 
 
-def _always_generic(op: Operation) -> bool:
-    """Ops whose changed dictionary always prints the whole op in generic form: those whose
-    format has a plain `attr-dict` right after an optional `{...}` group (see
-    `dict_follows_brace_group`), unless the op was written in generic form already."""
-    return not op.syntax.generic and dict_follows_brace_group(op.name)
-
-
 @cache
 def dict_follows_brace_group(name: str) -> bool:
     """Whether the format of op `name` puts its `attr-dict` (without the `attributes`
@@ -195,31 +209,41 @@ def attr_dict_edits(module: Module, op: Operation, entries: dict[str, str]) -> l
     """Edits that replace the op's source attribute dictionary by `entries` (see
     `set_attributes`): only the dictionary span, or the whole op in generic form where a new
     dictionary would read as an absent optional `{...}` group."""
+    cut = _attr_dict_cut(module, op, entries)
+    return [] if cut is None else [Edit(*cut)]
+
+
+def _attr_dict_cut(module: Module, op: Operation, entries: dict[str, str]) -> Cut | None:
+    """`attr_dict_edits` as one edit tuple (None: nothing to change). Ops whose format has a
+    plain `attr-dict` right after an optional `{...}` group (`dict_follows_brace_group`)
+    always print a changed dictionary with the whole op in generic form, unless the op was
+    written in generic form already."""
     syntax = op.syntax
-    if _always_generic(op):
+    if not syntax.generic and dict_follows_brace_group(op.name):
         from placement.ir.generic import generic_form
 
-        return [Edit(syntax.start, syntax.end, generic_form(module, op, entries))]
-    text = format_attr_dict(entries) if entries else ""
-    if syntax.attr_dict is not None:
-        start, end = syntax.attr_dict
+        return (syntax.start, syntax.end, generic_form(module, op, entries))
+    span = syntax.attr_dict
+    if span is not None:
+        start, end = span
         if not entries:
             # Remove the dictionary, its 'attributes' keyword and the blank before it.
             cut = syntax.attr_keyword if syntax.attr_keyword >= 0 else start
-            while cut > 0 and module.source[cut - 1] == " ":
+            source = module.source
+            while cut > 0 and source[cut - 1] == " ":
                 cut -= 1
-            return [Edit(cut, end, "")]
-        return [Edit(start, end, text)]
+            return (cut, end, "")
+        return (start, end, format_attr_dict(entries))
     if not entries:
-        return []
+        return None
     if syntax.dict_needs_generic and not syntax.generic:
         from placement.ir.generic import generic_form
 
-        return [Edit(syntax.start, syntax.end, generic_form(module, op, entries))]
+        return (syntax.start, syntax.end, generic_form(module, op, entries))
     if syntax.attr_anchor is None:
         raise ValueError(f"internal: {op.name} has no attribute dictionary position")
     at, keyword = syntax.attr_anchor
-    return [Edit(at, at, (" attributes " if keyword else " ") + text)]
+    return (at, at, (" attributes " if keyword else " ") + format_attr_dict(entries))
 
 
 # ------------------------------------------------------------------ the IR printer
@@ -494,54 +518,82 @@ def print_ir(module: Module, force_all: bool = False) -> str:
         else:
             lines.append(printer.op(module.root))
         return "\n".join(lines) + "\n"
-    edits: list[Edit] = []
+    edits: list[Cut] = []
     root = module.root
     if root.attributes_modified and not root.modified and not module.implicit_root:
-        edits += attr_dict_edits(module, root, root.attributes)
+        cut = _attr_dict_cut(module, root, root.attributes)
+        if cut is not None:
+            edits.append(cut)
+    _changes(module, printer, root, edits)
+    if module.erased:
+        edits += _erasures(module.source, module.erased, edits)
+    return _render(module, edits)
+
+
+def _changes(module: Module, printer: IRPrinter, root: Operation, edits: list[Cut]) -> None:
+    """Append the edits of the changed ops nested in `root`, ops visited in pre-order (so that
+    the edits come nearly sorted for `_render`'s sort).
+
+    Consecutive new ops of a block are one insertion: a new op joins the edit made last while
+    visiting the blocks of the op being visited, when that edit is an insertion where the
+    new op goes."""
+    source = module.source
     stack = [root]
     while stack:
         op = stack.pop()
+        last = -1  # index in `edits` of the last edit made for `op`'s blocks
+        inner: list[Operation] = []  # children to visit, in order
         for region in op.regions:
             for block in region.blocks:
                 prev_end = region.start + 1 if region.end else -1
                 prev_start = -1  # start of the previous op from the source (its indentation)
                 for child in block.ops:
-                    new = child.syntax.end == 0
-                    if child.attributes_modified and not (new or child.modified):
-                        edits += attr_dict_edits(module, child, child.attributes)
-                        if _always_generic(child) or child.syntax.attr_dict is None \
-                                and child.attributes and child.syntax.dict_needs_generic \
-                                and not child.syntax.generic:
-                            prev_end, prev_start = child.syntax.end, child.syntax.start
-                            continue
-                    elif new or child.modified:
-                        printer.indent = _indent_of(module.source, (
+                    syntax = child.syntax
+                    if child.modified or syntax.end == 0:
+                        new = syntax.end == 0
+                        printer.indent = _indent_of(source, (
                             prev_start if prev_start >= 0 else prev_end) if new else
-                                                    child.syntax.start)
+                            syntax.start)
                         text = printer.op(child)
                         if new:
                             if prev_end < 0:
                                 raise ValueError(f"internal: no place to insert {child.name}")
                             line = "\n" + " " * printer.indent + text
-                            if edits and edits[-1].start == edits[-1].end == prev_end:
+                            if last >= 0 and edits[last][0] == edits[last][1] == prev_end:
                                 # Consecutive new ops: one insertion, in block order.
-                                line = edits.pop().text + line
-                            edits.append(Edit(prev_end, prev_end, line))
+                                edits[last] = (prev_end, prev_end, edits[last][2] + line)
+                            else:
+                                last = len(edits)
+                                edits.append((prev_end, prev_end, line))
                         else:
-                            edits.append(Edit(child.syntax.start, child.syntax.end, text))
-                            prev_end, prev_start = child.syntax.end, child.syntax.start
+                            last = len(edits)
+                            edits.append((syntax.start, syntax.end, text))
+                            prev_end, prev_start = syntax.end, syntax.start
                         continue
-                    prev_end, prev_start = child.syntax.end, child.syntax.start
-                    stack.append(child)
-    edits += _erasures(module.source, module.erased, edits)
-    return render(module, edits)
+                    if child.attributes_modified:
+                        cut = _attr_dict_cut(module, child, child.attributes)
+                        if cut is not None:
+                            last = len(edits)
+                            edits.append(cut)
+                        if not syntax.generic and (dict_follows_brace_group(child.name) or (
+                                syntax.attr_dict is None and child.attributes
+                                and syntax.dict_needs_generic)):
+                            # printed whole in generic form: nothing inside to visit
+                            prev_end, prev_start = syntax.end, syntax.start
+                            continue
+                    prev_end, prev_start = syntax.end, syntax.start
+                    if child.regions:
+                        inner.append(child)
+        if inner:
+            inner.reverse()
+            stack += inner
 
 
-def _erasures(source: str, spans: list[tuple[int, int]], edits: list[Edit]) -> list[Edit]:
+def _erasures(source: str, spans: list[tuple[int, int]], edits: list[Cut]) -> list[Cut]:
     """Edits deleting erased ops (with their line when they stood alone on it), except those
     inside an op that is reprinted anyway or inside another erased op."""
-    out: list[Edit] = []
-    covered = sorted((e.start, e.end) for e in edits if e.end > e.start)
+    out: list[Cut] = []
+    covered = sorted((s, e) for s, e, _ in edits if e > s)
     for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
         if any(s <= start and end <= e for s, e in covered):
             continue
@@ -552,7 +604,7 @@ def _erasures(source: str, spans: list[tuple[int, int]], edits: list[Edit]) -> l
         line_end = len(source) if line_end < 0 else line_end
         if not source[end:line_end].strip():
             end = min(len(source), line_end + 1)
-        out.append(Edit(start, end, ""))
+        out.append((start, end, ""))
         covered.append((start, end))
     return out
 

@@ -142,6 +142,21 @@ class Rewriter:
             op.attributes[name] = text
         op.attributes_modified = True
 
+    def set_attributes(self, op: Operation, updates: dict[str, str | None]) -> None:
+        """`set_attribute` for each entry of `updates` (in order)."""
+        attributes = op.attributes
+        changed = False
+        for name, text in updates.items():
+            if text is None:
+                if name in attributes:
+                    del attributes[name]
+                    changed = True
+            elif attributes.get(name) != text:
+                attributes[name] = text
+                changed = True
+        if changed:
+            op.attributes_modified = True
+
     def set_property(self, op: Operation, name: str, text: str | None) -> None:
         """Set (text) or remove (None) an inherent attribute of `op` (what its syntax spells)."""
         if text is None:
