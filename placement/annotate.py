@@ -19,7 +19,7 @@ from placement.affinity import (
 )
 from placement.ir.core import Module, Operation, Value
 from placement.ir.explorer import (
-    _AFFINITY_TYPES,
+    AFFINITY_TYPED,
     Explorer,
     is_affinity_type,
     is_affinity_typed,
@@ -183,7 +183,7 @@ def annotate_seed(module: Module, solution: Solution) -> None:
     kind_p, kind_o = Kind.P, Kind.O
     state_texts: dict[int, str] = {}  # id(state) -> its members as printed, `[a, b]`
     defaults: dict[int, str | None] = {}  # id(op) -> `[default]` from it up, None: none
-    typed = _AFFINITY_TYPES
+    typed = AFFINITY_TYPED
 
     def default_text(op: Operation | None) -> str | None:
         """`[d]` for the first `stream.affinity.default` from `op` up (`default_affinity`)."""

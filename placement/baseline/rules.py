@@ -13,7 +13,7 @@ from placement import ops as optable
 from placement.affinity import affinity_text, explicit_affinity, own_affinity
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import (
-    _AFFINITY_TYPES,
+    AFFINITY_TYPED,
     DefiningSummary,
     Explorer,
     OrderedDefiningSummary,
@@ -404,7 +404,7 @@ class SeedRules:
             gtype = gi.op.syntax_attrs.get("type", "")
             if is_affinity_type(gtype):
                 keys.append((Kind.G, gi.op))
-        types = _AFFINITY_TYPES
+        types = AFFINITY_TYPED
         for f in self.module.top_level_ops():
             if not optable.info(f).is_function:
                 continue

@@ -40,15 +40,15 @@ def is_affinity_type(t: str) -> bool:
     return t.startswith("!stream.resource<")
 
 
-_AFFINITY_TYPES: dict[str, bool] = {}  # type text -> is_affinity_type (types repeat)
+AFFINITY_TYPED: dict[str, bool] = {}  # type text -> is_affinity_type (types repeat)
 
 
 def is_affinity_typed(value: Value) -> bool:
     """Whether the value's type carries an affinity (see `is_affinity_type`)."""
     t = value.type
-    found = _AFFINITY_TYPES.get(t)
+    found = AFFINITY_TYPED.get(t)
     if found is None:
-        found = _AFFINITY_TYPES[t] = is_affinity_type(t)
+        found = AFFINITY_TYPED[t] = is_affinity_type(t)
     return found
 
 
