@@ -11,19 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from placement import ops as optable
-from placement.affinity import (
-    affinity_text,
-    default_affinity,
-    requires_affinity,
-    value_scope_op,
-)
+from placement.affinity import default_affinity, requires_affinity, value_scope_op
 from placement.ir.core import Module, Operation, Value
-from placement.ir.explorer import (
-    AFFINITY_TYPED,
-    Explorer,
-    is_affinity_type,
-    is_affinity_typed,
-)
+from placement.ir.explorer import Explorer, is_affinity_type, is_affinity_typed
 from placement.ir.printer import print_ir
 from placement.ir.rewrite import Rewriter
 from placement.ops import Role
@@ -182,31 +172,12 @@ def annotate_seed(module: Module, solution: Solution) -> None:
     get = solution.states.get
     kind_p, kind_o = Kind.P, Kind.O
     state_texts: dict[int, str] = {}  # id(state) -> its members as printed, `[a, b]`
-    defaults: dict[int, str | None] = {}  # id(op) -> `[default]` from it up, None: none
-    typed = AFFINITY_TYPED
+    default_of = StateLookups(module, solution)._default  # memoized per scope op
 
     def default_text(op: Operation | None) -> str | None:
-        """`[d]` for the first `stream.affinity.default` from `op` up (`default_affinity`)."""
-        key = id(op)
-        if key in defaults:
-            return defaults[key]
-        chain: list[int] = []  # ops whose default is the one found further up
-        found = None
-        x = op
-        while x is not None:
-            key = id(x)
-            if key in defaults:
-                found = defaults[key]
-                break
-            own = affinity_text(module, x.attr("stream.affinity.default"))
-            if own is not None:
-                found = defaults[key] = "[" + own + "]"
-                break
-            chain.append(key)
-            x = x.parent_op
-        for key in chain:
-            defaults[key] = found
-        return found
+        """`[d]` for the first `stream.affinity.default` from `op` up, None if none."""
+        found = default_of(op)
+        return "[" + found[0] + "]" if found else None
 
     def state_text(state: State) -> str:
         key = id(state)
@@ -224,10 +195,6 @@ def annotate_seed(module: Module, solution: Solution) -> None:
             return state_text(state)
         return default_text(value_scope_op(value)) or "[]"
 
-    def is_typed(value: Value) -> bool:
-        found = typed.get(value.type)
-        return is_affinity_typed(value) if found is None else found
-
     def stale(op: Operation) -> None:
         if op.attributes and not op.attributes.keys().isdisjoint(ALL_ATTR_NAMES):
             set_attributes(op, _NO_ANNOTATION)
@@ -241,14 +208,13 @@ def annotate_seed(module: Module, solution: Solution) -> None:
             for region in x.regions:
                 for block in region.blocks:
                     push(block.ops)
-            row = x.row or optable.info(x)
             execution = None
-            if row.affinity_attrs is not None and requires_affinity(x):
+            if optable.info(x).affinity_aware and requires_affinity(x):
                 state = get((kind_o, id(x)))
                 if state is not None and state.valid:
                     execution = state_text(state) if state.devices else default_text(x)
-            operands = [value_text(v) for v in x.operands if is_typed(v)]
-            results = [value_text(r) for r in x.results if is_typed(r)]
+            operands = [value_text(v) for v in x.operands if is_affinity_typed(v)]
+            results = [value_text(r) for r in x.results if is_affinity_typed(r)]
             if execution or operands or results:
                 set_attributes(x, {
                     ATTR_EXEC: execution,

@@ -77,12 +77,8 @@ def build_graph(module: Module, rules: SeedRules) -> ElementGraph:
             pending.append(e)
         return e
 
-    for kind, subject in rules.seeds():
-        k = (kind, id(subject))
-        if k not in by_key:
-            e = by_key[k] = Element(kind, subject)
-            elements.append(e)
-            pending.append(e)
+    for key in rules.seeds():
+        element(key)
     pop, push, add = pending.pop, pending.append, elements.append
     while pending:
         e = pop()

@@ -13,7 +13,6 @@ from placement import ops as optable
 from placement.affinity import affinity_text, explicit_affinity, own_affinity
 from placement.ir.core import BlockArgument, Module, Operation, OpResult, Use, Value
 from placement.ir.explorer import (
-    AFFINITY_TYPED,
     DefiningSummary,
     Explorer,
     OrderedDefiningSummary,
@@ -23,7 +22,6 @@ from placement.ir.explorer import (
     expands_use,
     is_affinity_type,
     is_affinity_typed,
-    postorder,
 )
 from placement.ops import Role
 from placement.solution import Kind, Subject
@@ -125,7 +123,6 @@ class SeedRules:
         self._defining = DefiningSummary(explorer, _not_a_call)
         self._ordered = OrderedDefiningSummary(explorer, _not_a_call)
         self._any_pins: bool | None = None  # does any op of the module pin (row.pins)?
-        self._affinity_texts: dict[str, str | None] = {}  # attribute text -> affinity_text
 
     # ------------------------------------------------------------------ fixed seeds
     def fixed(self, kind: Kind, subject: Subject,
@@ -153,36 +150,14 @@ class SeedRules:
             chain.append(x)
             x = x.parent_op
         module = self.module
-        text_of = self._affinity_text
         for x in reversed(chain):  # outermost first: an op's own affinity, else its parent's
-            row = x.row or optable.info(x)
-            own: str | None = None
-            if row.affinity_attrs is not None:
-                if row.affinity_hook is not None:
-                    own = own_affinity(module, x)
-                else:  # own_affinity, each attribute text resolved once per module
-                    for name in row.affinity_attrs:
-                        text = x.attr(name)
-                        if text is not None:
-                            own = text_of(text)
-                            if own is not None:
-                                break
+            own = own_affinity(module, x) if optable.info(x).affinity_aware else None
             if own is None:
-                text = x.attr("stream.affinity")
-                if text is not None:
-                    own = text_of(text)
+                own = affinity_text(module, x.attr("stream.affinity"))
             if own is not None:
                 inherited = own
             memo[id(x)] = inherited
         return inherited
-
-    def _affinity_text(self, text: str) -> str | None:
-        """`affinity_text` of an attribute text, memoized (texts repeat across a module)."""
-        texts = self._affinity_texts
-        if text in texts:
-            return texts[text]
-        found = texts[text] = affinity_text(self.module, text)
-        return found
 
     # ------------------------------------------------------------------ P
     def pinning_ops(self, value: Value) -> list[Operation]:
@@ -404,7 +379,6 @@ class SeedRules:
             gtype = gi.op.syntax_attrs.get("type", "")
             if is_affinity_type(gtype):
                 keys.append((Kind.G, gi.op))
-        types = AFFINITY_TYPED
         for f in self.module.top_level_ops():
             if not optable.info(f).is_function:
                 continue
@@ -413,20 +387,17 @@ class SeedRules:
                     for arg in block.arguments:
                         if is_affinity_typed(arg):
                             keys.append((Kind.P, arg))
-            for x in postorder(f):
-                row = x.row or optable.info(x)
+            for x in f.walk_postorder():
+                row = optable.info(x)
                 if row.region_branch is not None:
                     for region in x.regions:
                         if region.blocks:
                             for arg in region.blocks[0].arguments:
                                 if is_affinity_typed(arg):
                                     keys.append((Kind.P, arg))
-                if row.affinity_attrs is not None:  # affinity-aware
+                if row.affinity_aware:
                     keys.append((Kind.O, x))
                 for r in x.results:
-                    typed = types.get(r.type)
-                    if typed is None:
-                        typed = is_affinity_typed(r)
-                    if typed:
+                    if is_affinity_typed(r):
                         keys.append((Kind.P, r))
         return keys

@@ -40,36 +40,16 @@ def is_affinity_type(t: str) -> bool:
     return t.startswith("!stream.resource<")
 
 
-AFFINITY_TYPED: dict[str, bool] = {}  # type text -> is_affinity_type (types repeat)
+_AFFINITY_TYPES: dict[str, bool] = {}  # type text -> is_affinity_type (types repeat)
 
 
 def is_affinity_typed(value: Value) -> bool:
     """Whether the value's type carries an affinity (see `is_affinity_type`)."""
     t = value.type
-    found = AFFINITY_TYPED.get(t)
+    found = _AFFINITY_TYPES.get(t)
     if found is None:
-        found = AFFINITY_TYPED[t] = is_affinity_type(t)
+        found = _AFFINITY_TYPES[t] = is_affinity_type(t)
     return found
-
-
-def postorder(op: Operation) -> list[Operation]:
-    """The ops nested in `op`, children before parents, `op` last (`Operation.walk_postorder`
-    as a list: one loop per nesting level, not one generator step per op)."""
-    out: list[Operation] = []
-    stack: list[tuple[Operation, Iterator[Operation]]] = [
-        (op, iter([x for region in op.regions for block in region.blocks for x in block.ops]))]
-    while stack:
-        top, it = stack[-1]
-        for x in it:
-            if x.regions:
-                stack.append((x, iter([y for region in x.regions for block in region.blocks
-                                       for y in block.ops])))
-                break
-            out.append(x)
-        else:
-            stack.pop()
-            out.append(top)
-    return out
 
 
 def expands_definition(row: optable.OpInfo, follow_ties: bool) -> bool:

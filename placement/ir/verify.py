@@ -249,7 +249,7 @@ class _Verifier:
         """The rules that look at one op: dominance, symbols, calls, returns, successors."""
         if op.operands:
             self.dominance(op)
-        role = (op.row or optable.info(op)).role
+        role = optable.info(op).role
         if role in _CHECKED_ROLES:
             if role == Role.FUNCTION:
                 self.terminated(op)
